@@ -1,0 +1,104 @@
+# mstreams: see README.md.  `make demo` and `make check` install what they
+# need from Debian's packages first (scripts/deps.sh).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+BSD_CFLAGS := $(shell pkg-config --cflags libbsd-overlay 2>/dev/null)
+BSD_LIBS := $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+
+# Objects and binaries; check-asan points these elsewhere.
+O ?= build
+B ?= bin
+LIBA ?= lib/libmlog.a
+
+PROGS = mlog-append mlog-tail
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
+HELPERS = $(patsubst tests/helpers/%.c,$(O)/helpers/%,$(filter-out tests/helpers/faultinject.c,$(wildcard tests/helpers/*.c)))
+BINS = $(PROGS:%=$(B)/%)
+
+.PHONY: all check check-asan test bench demo install uninstall clean deps lint
+.SUFFIXES:
+
+all: $(LIBA) $(BINS)
+
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/%: $(O)/cmd/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+
+$(O)/helpers/%: tests/helpers/%.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+
+$(O)/helpers/faultinject.so: tests/helpers/faultinject.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+deps:
+	@sh scripts/deps.sh
+
+test: all $(HELPERS) $(O)/helpers/faultinject.so
+	$(O)/helpers/unit
+	MLOG_BIN=$(abspath $(B)) MLOG_HELPERS=$(abspath $(O)/helpers) bats tests
+
+lint:
+	mandoc -Tlint -Wwarning man/*.1 man/*.5 man/*.7
+
+check: deps
+	$(MAKE) lint
+	$(MAKE) test
+
+check-asan: deps
+	$(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+bench: deps all
+	sh bench/log.sh
+
+demo: deps all
+	sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(PROGS:%=completions/bash/%) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 $(PROGS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
+		$(DESTDIR)$(MANDIR)/man5/mlog.5 $(DESTDIR)$(MANDIR)/man7/mstreams.7 \
+		$(PROGS:%=$(DESTDIR)$(BASHCOMPDIR)/%) $(PROGS:%=$(DESTDIR)$(ZSHCOMPDIR)/_%)
+
+clean:
+	rm -rf build build-asan bin lib/libmlog.a

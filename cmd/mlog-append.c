@@ -1,0 +1,518 @@
+/*
+ * mlog-append: append records read from standard input to a log.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlog.h"
+
+#define READ_SIZE	(1024 * 1024)
+#define BATCH_BYTES	(1024 * 1024)	/* all partitions together */
+#define DEF_MAX_RECORD	(1024 * 1024)
+
+struct batch {
+	unsigned char	*buf;
+	size_t		 len, cap, nrec;
+	uint64_t	 first;		/* offset of its first record, once written */
+	int		 ok;
+};
+
+static struct {
+	struct mlog_log		*log;
+	struct mlog_writer	*w;
+	struct batch		*b;
+	uint32_t		*order;		/* partition of each pending record */
+	size_t			 norder, ordercap;
+	uint64_t		 firstline;	/* input line of order[0] */
+	size_t			 pending;	/* bytes pending in all batches */
+	uint32_t		 sticky;	/* partition of unkeyed records */
+	int			 print;
+	struct mlog_out		 out;
+	enum mlog_fsync		 fsync;
+	int64_t			 interval, lastsync;
+	int			 dirty;
+} A;
+
+static volatile sig_atomic_t stop_sig;
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr,
+"usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
+"                   [-p partition] [-s size] [-y mode] log\n");
+	exit(2);
+}
+
+static void
+help(void)
+{
+	printf(
+"usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
+"                   [-p partition] [-s size] [-y mode] log\n"
+"\n"
+"Append the lines of standard input to LOG as records, creating LOG when\n"
+"it does not exist.\n"
+"\n"
+"  -0, --null               records are separated by NUL bytes, not newlines\n"
+"  -J, --json               read mlog-tail -J envelopes (key, value, timestamp,\n"
+"                           partition), appending identical records\n"
+"  -K, --key-delimiter=D    split each line at the first D into key and value\n"
+"  -p, --partition=N        append to partition N (default: by key hash, or\n"
+"                           round robin per batch for records without a key)\n"
+"  -O, --print-offsets      print \"PARTITION OFFSET\" for each appended record\n"
+"  -y, --fsync=MODE         never, interval[:DUR] (default interval:1s), always\n"
+"  -m, --max-record=SIZE    longest accepted record (default 1M)\n"
+"  -P, --partitions=N       partitions of a new log (default 1)\n"
+"  -s, --segment-size=SIZE  roll segments at SIZE bytes (new log; default 128M)\n"
+"  -A, --segment-age=DUR    roll segments older than DUR (new log; default 7d)\n"
+"  -h, --help               show this help\n"
+"\n"
+"See mlog-append(1).\n");
+	exit(0);
+}
+
+static void
+on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static void
+recovered(void *arg, const struct mlog_recovery *r)
+{
+	(void)arg;
+	warnx("%s: partition %u: cut a torn tail of %" PRIu64
+	    " bytes (%" PRIu64 " incomplete record%s) at byte %" PRIu64
+	    " of segment %020" PRIu64, A.log->path, r->partition, r->bytes,
+	    r->records, r->records == 1 ? "" : "s", r->position, r->segment);
+}
+
+static void
+out_fail(void)
+{
+	err(1, "stdout");
+}
+
+static void
+sync_now(void)
+{
+	if (mlog_writer_sync(A.w) < 0)
+		err(1, "%s: fsync", A.log->path);
+	A.dirty = 0;
+	A.lastsync = mlog_now_us();
+}
+
+/* Write every pending batch; print offsets in input order. */
+static void
+flush(void)
+{
+	struct batch *b;
+	uint64_t *next;
+	uint32_t p, failed = UINT32_MAX;
+	size_t i;
+	char line[48];
+	int saved = 0, n;
+
+	if (A.norder == 0)
+		return;
+	for (p = 0; p < A.log->partitions; p++) {
+		b = &A.b[p];
+		b->ok = 0;
+		if (b->nrec == 0)
+			continue;
+		if (mlog_writer_append(A.w, p, b->buf, b->len, b->nrec,
+		    &b->first) < 0) {
+			saved = errno;
+			failed = p;
+			break;
+		}
+		b->ok = 1;
+		A.dirty = 1;
+	}
+	if (A.print) {
+		if ((next = calloc(A.log->partitions, sizeof(*next))) == NULL)
+			err(1, NULL);
+		for (i = 0; i < A.norder; i++) {
+			b = &A.b[A.order[i]];
+			if (!b->ok)
+				continue;
+			n = snprintf(line, sizeof(line), "%u %" PRIu64 "\n",
+			    A.order[i], b->first + next[A.order[i]]++);
+			if (mlog_out_write(&A.out, line, (size_t)n) < 0)
+				out_fail();
+		}
+		free(next);
+		if (mlog_out_flush(&A.out) < 0)
+			out_fail();
+	}
+	if (failed != UINT32_MAX) {
+		for (i = 0; i < A.norder && A.b[A.order[i]].ok; i++)
+			;
+		errno = saved;
+		err(1, "%s: partition %u: %s (input from line %" PRIu64
+		    " on was not appended)", A.log->path, failed,
+		    mlog_strerror(saved), A.firstline + i);
+	}
+	for (p = 0; p < A.log->partitions; p++)
+		A.b[p].len = A.b[p].nrec = 0;
+	A.firstline += A.norder;
+	A.norder = 0;
+	A.pending = 0;
+	if (A.fsync == MLOG_FSYNC_INTERVAL &&
+	    mlog_now_us() - A.lastsync >= A.interval)
+		sync_now();
+	if (A.log->partitions > 1)
+		A.sticky = (A.sticky + 1) % A.log->partitions;
+}
+
+static void
+add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
+    int has_key, const unsigned char *val, size_t vlen, int null_value)
+{
+	struct batch *b = &A.b[p];
+	size_t need = mlog_record_size(klen, vlen), cap;
+	unsigned char *nb;
+	uint32_t *no;
+
+	if (b->cap - b->len < need) {
+		for (cap = b->cap ? b->cap : 4096; cap - b->len < need; cap *= 2)
+			;
+		if ((nb = realloc(b->buf, cap)) == NULL)
+			err(1, NULL);
+		b->buf = nb;
+		b->cap = cap;
+	}
+	if (A.norder == A.ordercap) {
+		A.ordercap = A.ordercap ? A.ordercap * 2 : 1024;
+		if ((no = reallocarray(A.order, A.ordercap,
+		    sizeof(*no))) == NULL)
+			err(1, NULL);
+		A.order = no;
+	}
+	mlog_record_encode(b->buf + b->len, ts, key, klen, has_key, val, vlen,
+	    null_value);
+	b->len += need;
+	b->nrec++;
+	A.order[A.norder++] = p;
+	A.pending += need;
+}
+
+/* Fail on bad input line lineno, keeping everything before it. */
+static _Noreturn void __attribute__((format(printf, 2, 3)))
+bad_line(uint64_t lineno, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	flush();
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errx(1, "line %" PRIu64 ": %s", lineno, msg);
+}
+
+static uint32_t
+choose(int64_t fixed, const unsigned char *key, size_t klen, int has_key)
+{
+	if (fixed >= 0)
+		return (uint32_t)fixed;
+	if (has_key)
+		return mlog_partition_for_key(key, klen, A.log->partitions);
+	return A.sticky;
+}
+
+/* Wait until input is readable; sync on the interval meanwhile. */
+static void
+wait_input(void)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	int64_t left;
+	int ms, rc;
+
+	for (;;) {
+		ms = -1;
+		if (A.dirty && A.fsync == MLOG_FSYNC_INTERVAL) {
+			left = A.lastsync + A.interval - mlog_now_us();
+			if (left <= 0) {
+				sync_now();
+				continue;
+			}
+			ms = (int)((left + 999) / 1000);
+		}
+		rc = poll(&pfd, 1, ms);
+		if (rc != 0 || stop_sig)
+			return;
+	}
+}
+
+static int
+input_ready(void)
+{
+	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+static void
+parse_fsync(const char *s)
+{
+	const char *colon;
+
+	A.interval = 1000000;
+	if (strcmp(s, "never") == 0)
+		A.fsync = MLOG_FSYNC_NEVER;
+	else if (strcmp(s, "always") == 0)
+		A.fsync = MLOG_FSYNC_ALWAYS;
+	else if (strncmp(s, "interval", 8) == 0 && (s[8] == '\0' ||
+	    s[8] == ':')) {
+		A.fsync = MLOG_FSYNC_INTERVAL;
+		colon = s + 8;
+		if (*colon == ':' && (mlog_duration_parse(colon + 1,
+		    &A.interval) < 0 || A.interval <= 0)) {
+			warnx("--fsync: bad interval: %s", colon + 1);
+			usage();
+		}
+	} else {
+		warnx("--fsync: expected never, interval[:DUR] or always: %s",
+		    s);
+		usage();
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "null",		no_argument,		NULL, '0' },
+		{ "segment-age",	required_argument,	NULL, 'A' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "json",		no_argument,		NULL, 'J' },
+		{ "key-delimiter",	required_argument,	NULL, 'K' },
+		{ "max-record",		required_argument,	NULL, 'm' },
+		{ "print-offsets",	no_argument,		NULL, 'O' },
+		{ "partitions",		required_argument,	NULL, 'P' },
+		{ "partition",		required_argument,	NULL, 'p' },
+		{ "segment-size",	required_argument,	NULL, 's' },
+		{ "fsync",		required_argument,	NULL, 'y' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	struct mlog_log_opts opts = { 0 };
+	struct mlog_record er;
+	struct sigaction sa;
+	unsigned char *buf, *nb, *line, *end, *k, *scratch = NULL;
+	const char *errstr, *why, *delim = NULL;
+	uint64_t maxrec = DEF_MAX_RECORD, size, lineno = 0;
+	size_t cap = READ_SIZE, start = 0, len = 0, dlen = 0, llen, scap = 0;
+	int64_t fixed = -1, epart;
+	uint32_t p;
+	ssize_t n;
+	int c, sep = '\n', json = 0, eof = 0;
+
+	A.fsync = MLOG_FSYNC_INTERVAL;
+	A.interval = 1000000;
+	while ((c = getopt_long(argc, argv, "0A:hJK:m:OP:p:s:y:", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case '0':
+			sep = '\0';
+			break;
+		case 'A':
+			if (mlog_duration_parse(optarg,
+			    &opts.segment_age_us) < 0 ||
+			    opts.segment_age_us < 1000) {
+				warnx("--segment-age: bad duration: %s", optarg);
+				usage();
+			}
+			break;
+		case 'h':
+			help();
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'K':
+			if (*optarg == '\0') {
+				warnx("--key-delimiter: empty delimiter");
+				usage();
+			}
+			delim = optarg;
+			dlen = strlen(optarg);
+			break;
+		case 'm':
+			if (mlog_size_parse(optarg, &maxrec) < 0 ||
+			    maxrec == 0 || maxrec > MLOG_REC_MAX - MLOG_REC_HDR) {
+				warnx("--max-record: bad size (1 to 256M): %s",
+				    optarg);
+				usage();
+			}
+			break;
+		case 'O':
+			A.print = 1;
+			break;
+		case 'P':
+			opts.partitions = (uint32_t)strtonum(optarg, 1,
+			    MLOG_PARTITIONS_MAX, &errstr);
+			if (errstr != NULL) {
+				warnx("--partitions: %s (1 to %d): %s", errstr,
+				    MLOG_PARTITIONS_MAX, optarg);
+				usage();
+			}
+			break;
+		case 'p':
+			fixed = strtonum(optarg, 0, MLOG_PARTITIONS_MAX - 1,
+			    &errstr);
+			if (errstr != NULL) {
+				warnx("--partition: %s: %s", errstr, optarg);
+				usage();
+			}
+			break;
+		case 's':
+			if (mlog_size_parse(optarg, &size) < 0 ||
+			    size < MLOG_SEGMENT_MIN || size > MLOG_SEGMENT_MAX) {
+				warnx("--segment-size: bad size (1K to 1G): %s",
+				    optarg);
+				usage();
+			}
+			opts.segment_bytes = size;
+			break;
+		case 'y':
+			parse_fsync(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	if (json && delim != NULL) {
+		warnx("-J and -K cannot be used together");
+		usage();
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGXFSZ, &sa, NULL);	/* EFBIG is reported as an error */
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if ((A.log = mlog_log_open(argv[0], 1, &opts)) == NULL) {
+		if (errno == EEXIST)
+			errx(1, "%s: exists with other settings (%s)", argv[0],
+			    "partitions, segment size or age given differ");
+		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+	}
+	if (fixed >= (int64_t)A.log->partitions)
+		errx(2, "--partition: %" PRId64 " is out of range (the log has "
+		    "%u partition%s)", fixed, A.log->partitions,
+		    A.log->partitions == 1 ? "" : "s");
+	if ((A.w = mlog_writer_open(A.log, A.fsync, recovered, NULL)) == NULL ||
+	    (A.b = calloc(A.log->partitions, sizeof(*A.b))) == NULL ||
+	    mlog_out_init(&A.out, 1, 64 * 1024) < 0 ||
+	    (buf = malloc(cap)) == NULL)
+		err(1, NULL);
+	A.lastsync = mlog_now_us();
+	A.firstline = 1;
+
+	while (!eof && !stop_sig) {
+		if (start > 0 && (start == len || len == cap)) {
+			memmove(buf, buf + start, len - start);
+			len -= start;
+			start = 0;
+		}
+		if (len == cap) {
+			cap *= 2;
+			if ((nb = realloc(buf, cap)) == NULL)
+				err(1, NULL);
+			buf = nb;
+		}
+		if (A.norder == 0)
+			wait_input();
+		if (stop_sig)
+			break;
+		n = read(0, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			flush();
+			err(1, "stdin");
+		}
+		if (n == 0)
+			eof = 1;
+		len += (size_t)n;
+		for (;;) {
+			line = buf + start;
+			end = memchr(line, sep, len - start);
+			if (end == NULL) {
+				if (!eof || start == len)
+					break;
+				end = buf + len;	/* last line, unterminated */
+			}
+			llen = (size_t)(end - line);
+			lineno++;
+			if (llen > maxrec)
+				bad_line(lineno, "record of %zu bytes is longer "
+				    "than --max-record (%" PRIu64 ")", llen,
+				    maxrec);
+			start = (size_t)(end - buf) + (end < buf + len);
+			if (json) {
+				if (mlog_envelope_parse(line, llen, &er, &epart,
+				    &scratch, &scap, &why) < 0)
+					bad_line(lineno, "bad envelope: %s", why);
+				if (epart >= (int64_t)A.log->partitions &&
+				    fixed < 0)
+					bad_line(lineno, "partition %" PRId64
+					    " is out of range (the log has %u)",
+					    epart, A.log->partitions);
+				p = choose(fixed >= 0 ? fixed : epart,
+				    er.key, er.keylen, er.has_key);
+				add(p, er.timestamp, er.key, er.keylen,
+				    er.has_key, er.value, er.valuelen,
+				    er.null_value);
+			} else if (delim != NULL && (k = memmem(line, llen,
+			    delim, dlen)) != NULL) {
+				p = choose(fixed, line, (size_t)(k - line), 1);
+				add(p, MLOG_TS_UNSET, line, (size_t)(k - line),
+				    1, k + dlen, llen - (size_t)(k - line) -
+				    dlen, 0);
+			} else {
+				p = choose(fixed, NULL, 0, 0);
+				add(p, MLOG_TS_UNSET, NULL, 0, 0, line, llen, 0);
+			}
+			if (A.pending >= BATCH_BYTES)
+				flush();
+			if (end == buf + len)
+				break;
+		}
+		if (len - start > maxrec)
+			bad_line(lineno + 1, "record is longer than "
+			    "--max-record (%" PRIu64 ")", maxrec);
+		if (eof || !input_ready())
+			flush();
+	}
+	flush();
+	if (A.fsync != MLOG_FSYNC_NEVER && A.dirty)
+		sync_now();
+	if (mlog_out_flush(&A.out) < 0)
+		out_fail();
+	if (stop_sig) {
+		signal(stop_sig, SIG_DFL);
+		raise(stop_sig);
+	}
+	return 0;
+}

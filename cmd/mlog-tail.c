@@ -1,0 +1,595 @@
+/*
+ * mlog-tail: print the records of a log, from where you ask or from where a
+ * consumer group stopped, and follow it as it grows.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlog.h"
+
+#define COMMIT_EVERY_US	1000000	/* at most one commit a second, mid-run */
+
+enum commit { COMMIT_WRITTEN, COMMIT_EXIT, COMMIT_PENDING };
+enum outmode { OUT_VALUE, OUT_JSON, OUT_FORMAT };
+
+struct part {
+	uint32_t		 id;
+	struct mlog_reader	*r;
+	struct mlog_record	 rec;
+	int			 have;	/* rec holds the next record */
+	int			 done;
+	uint64_t		 end;	/* -e: stop here */
+	int64_t			 pos;	/* next offset to commit */
+};
+
+static struct {
+	struct mlog_log		*log;
+	struct part		*parts;
+	uint32_t		 nparts;
+	struct mlog_out		 out;
+	enum outmode		 mode;
+	const char		*format;
+	int			 term;
+	int			 tty;
+	struct mlog_offsets	 store;
+	int			 have_store;
+	const char		*storename;
+	enum commit		 commit;
+	int64_t			*offs;
+	int64_t			 lastcommit;
+	int			 uncommitted;
+} T;
+
+static volatile sig_atomic_t stop_sig;
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr,
+"usage: mlog-tail [-0efJ] [-c count] [-F format] [-g group | -S file]\n"
+"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n");
+	exit(2);
+}
+
+static _Noreturn void
+help(void)
+{
+	printf(
+"usage: mlog-tail [-0efJ] [-c count] [-F format] [-g group | -S file]\n"
+"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n"
+"\n"
+"Print the records of LOG, one per line; several partitions are merged by\n"
+"timestamp.\n"
+"\n"
+"  -o, --offset=START       beginning (default), end, N (offset), -N (N before\n"
+"                           the end of each partition), @TIME (RFC 3339, epoch,\n"
+"                           or relative like @-1h)\n"
+"  -n, --lines=N            start with the last N records\n"
+"  -u, --until=STOP         stop before offset STOP, or after time @TIME\n"
+"  -e, --exit               stop at the end the log had at start\n"
+"  -c, --count=N            stop after N records\n"
+"  -f, --follow             wait for new records (inotify)\n"
+"  -p, --partition=N        read partition N only\n"
+"  -J, --json               print JSON envelopes (offset, partition, timestamp,\n"
+"                           key, value); mlog-append -J reads them back\n"
+"  -F, --format=FMT         print FMT per record: %%o offset, %%p partition,\n"
+"                           %%T timestamp (ms), %%k key, %%K key length,\n"
+"                           %%s value, %%S value length, %%%% a percent sign;\n"
+"                           \\n \\t \\r \\\\ escapes\n"
+"  -0, --null               end records with NUL instead of newline\n"
+"  -g, --group=NAME         resume where consumer group NAME stopped\n"
+"  -S, --offset-file=FILE   resume from, and commit to, FILE\n"
+"  -m, --commit=MODE        written (default: as records are written), exit\n"
+"                           (at clean exit only), pending (for mlog-offset\n"
+"                           commit)\n"
+"  -h, --help               show this help\n"
+"\n"
+"See mlog-tail(1).\n");
+	exit(0);
+}
+
+static void
+on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static _Noreturn void
+out_fail(void)
+{
+	err(1, "stdout");
+}
+
+static void
+commit(int final)
+{
+	uint32_t i;
+
+	if (!T.have_store || !T.uncommitted)
+		return;
+	if (T.commit == COMMIT_EXIT && !final)
+		return;
+	if (T.commit == COMMIT_PENDING && !final)
+		return;
+	for (i = 0; i < T.nparts; i++)
+		if (T.parts[i].pos != MLOG_OFFSET_NONE)
+			T.offs[T.parts[i].id] = T.parts[i].pos;
+	if (mlog_offsets_store(&T.store, T.commit == COMMIT_PENDING, T.offs,
+	    T.log->partitions) < 0)
+		err(1, "%s: commit", T.storename);
+	T.uncommitted = 0;
+	T.lastcommit = mlog_now_us();
+}
+
+static void
+flush_out(void)
+{
+	if (mlog_out_flush(&T.out) < 0)
+		out_fail();
+}
+
+static void
+put_u64(uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
+
+	if (mlog_out_write(&T.out, num, (size_t)n) < 0)
+		out_fail();
+}
+
+static void
+put_formatted(const struct mlog_record *r)
+{
+	const char *f;
+	int rc = 0;
+
+	for (f = T.format; *f != '\0' && rc == 0; f++) {
+		if (*f == '\\' && f[1] != '\0') {
+			f++;
+			rc = mlog_out_putc(&T.out, *f == 'n' ? '\n' :
+			    *f == 't' ? '\t' : *f == 'r' ? '\r' : *f);
+			continue;
+		}
+		if (*f != '%' || f[1] == '\0') {
+			rc = mlog_out_putc(&T.out, *f);
+			continue;
+		}
+		switch (*++f) {
+		case 'o':
+			put_u64(r->offset);
+			break;
+		case 'p':
+			put_u64(r->partition);
+			break;
+		case 'T':
+			if (r->timestamp < 0)
+				rc = mlog_out_putc(&T.out, '-');
+			put_u64((uint64_t)(r->timestamp < 0 ? -r->timestamp :
+			    r->timestamp) / 1000);
+			break;
+		case 'k':
+			rc = mlog_out_write(&T.out, r->key, r->keylen);
+			break;
+		case 'K':
+			put_u64(r->keylen);
+			break;
+		case 's':
+			rc = mlog_out_write(&T.out, r->value, r->valuelen);
+			break;
+		case 'S':
+			put_u64(r->valuelen);
+			break;
+		default:
+			rc = mlog_out_putc(&T.out, '%');
+			break;
+		}
+	}
+	if (rc < 0)
+		out_fail();
+}
+
+static void
+emit(struct part *p)
+{
+	const struct mlog_record *r = &p->rec;
+	int rc;
+
+	switch (T.mode) {
+	case OUT_VALUE:
+		rc = mlog_out_write(&T.out, r->value, r->valuelen) < 0 ||
+		    mlog_out_putc(&T.out, T.term) < 0;
+		break;
+	case OUT_JSON:
+		rc = mlog_envelope_put(&T.out, r) < 0 ||
+		    mlog_out_putc(&T.out, T.term) < 0;
+		break;
+	default:
+		put_formatted(r);
+		rc = 0;
+		break;
+	}
+	if (rc)
+		out_fail();
+	if (T.tty)
+		flush_out();
+	p->pos = (int64_t)r->offset + 1;
+	T.uncommitted = 1;
+}
+
+static int
+valid_format(const char *f)
+{
+	for (; *f != '\0'; f++) {
+		if (*f == '\\' && f[1] != '\0')
+			f++;
+		else if (*f == '%') {
+			if (f[1] == '\0' || strchr("opTkKsS%", f[1]) == NULL) {
+				warnx("--format: unknown token %%%c", f[1]);
+				return 0;
+			}
+			f++;
+		}
+	}
+	return 1;
+}
+
+/* Fill p->rec; honours -e and --until.  Returns 1 when a record waits. */
+static int
+fill(struct part *p, int follow, uint64_t until_off, int64_t until_ts)
+{
+	int rc;
+
+	if (p->have || p->done)
+		return p->have;
+	rc = mlog_reader_next(p->r, &p->rec);
+	if (rc < 0)
+		errx(1, "%s: partition %u: %s", T.log->path, p->id,
+		    mlog_strerror(errno));
+	if (rc == 0) {
+		if (!follow)
+			p->done = 1;
+		return 0;
+	}
+	if (p->rec.offset >= p->end || p->rec.offset >= until_off ||
+	    p->rec.timestamp > until_ts) {
+		p->done = 1;
+		return 0;
+	}
+	p->have = 1;
+	return 1;
+}
+
+static void
+parse_start(const char *s, int *kind, int64_t *v)
+{
+	const char *errstr;
+
+	if (strcmp(s, "beginning") == 0)
+		*kind = 'b';
+	else if (strcmp(s, "end") == 0)
+		*kind = 'e';
+	else if (s[0] == '@') {
+		*kind = '@';
+		if (mlog_time_parse(s + 1, mlog_now_us(), v) < 0) {
+			warnx("--offset: bad time: %s", s + 1);
+			usage();
+		}
+	} else {
+		*kind = s[0] == '-' ? '-' : 'o';
+		*v = strtonum(s[0] == '-' ? s + 1 : s, 0, INT64_MAX, &errstr);
+		if (errstr != NULL) {
+			warnx("--offset: expected beginning, end, N, -N or "
+			    "@TIME: %s", s);
+			usage();
+		}
+	}
+}
+
+static void
+position(struct part *p, int kind, int64_t v)
+{
+	uint64_t start, end;
+	int rc = 0;
+
+	p->pos = MLOG_OFFSET_NONE;
+	if (kind == 'e' || kind == '-') {
+		if (mlog_reader_bounds(p->r, &start, &end) < 0)
+			err(1, "%s: partition %u", T.log->path, p->id);
+		if (kind == '-')
+			end = end - start > (uint64_t)v ? end - (uint64_t)v :
+			    start;
+		rc = mlog_reader_seek_offset(p->r, end);
+		p->pos = (int64_t)end;
+	} else if (kind == 'o') {
+		rc = mlog_reader_seek_offset(p->r, (uint64_t)v);
+		p->pos = v;
+	} else if (kind == '@')
+		rc = mlog_reader_seek_time(p->r, v);
+	if (rc < 0)
+		errx(1, "%s: partition %u: %s", T.log->path, p->id,
+		    mlog_strerror(errno));
+}
+
+static void
+wait_change(struct mlog_watch *w)
+{
+	struct pollfd pfd = { .fd = mlog_watch_fd(w), .events = POLLIN };
+	int64_t left;
+	int ms = -1;
+
+	flush_out();
+	if (T.uncommitted && T.commit == COMMIT_WRITTEN) {
+		left = T.lastcommit + COMMIT_EVERY_US - mlog_now_us();
+		if (left <= 0)
+			commit(0);
+		else
+			ms = (int)((left + 999) / 1000);
+	}
+	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+		err(1, "poll");
+	if (mlog_watch_drain(w) < 0)
+		err(1, "inotify");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "null",		no_argument,		NULL, '0' },
+		{ "count",		required_argument,	NULL, 'c' },
+		{ "exit",		no_argument,		NULL, 'e' },
+		{ "format",		required_argument,	NULL, 'F' },
+		{ "follow",		no_argument,		NULL, 'f' },
+		{ "group",		required_argument,	NULL, 'g' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "json",		no_argument,		NULL, 'J' },
+		{ "commit",		required_argument,	NULL, 'm' },
+		{ "lines",		required_argument,	NULL, 'n' },
+		{ "offset",		required_argument,	NULL, 'o' },
+		{ "partition",		required_argument,	NULL, 'p' },
+		{ "offset-file",	required_argument,	NULL, 'S' },
+		{ "until",		required_argument,	NULL, 'u' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	struct mlog_watch *watch = NULL;
+	struct sigaction sa;
+	struct part *p, *best;
+	const char *errstr, *group = NULL, *ofile = NULL;
+	uint64_t count = 0, emitted = 0, until_off = UINT64_MAX, skip = 0;
+	uint64_t start = 0, end = 0;
+	int64_t sv = 0, lines = -1, until_ts = INT64_MAX, part = -1;
+	uint32_t i;
+	int c, follow = 0, snap = 0, kind = 'b', any;
+
+	T.term = '\n';
+	T.mode = OUT_VALUE;
+	T.commit = COMMIT_WRITTEN;
+	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJm:n:o:p:S:u:",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case '0':
+			T.term = '\0';
+			break;
+		case 'c':
+			count = (uint64_t)strtonum(optarg, 1, INT64_MAX, &errstr);
+			if (errstr != NULL) {
+				warnx("--count: %s: %s", errstr, optarg);
+				usage();
+			}
+			break;
+		case 'e':
+			snap = 1;
+			break;
+		case 'F':
+			if (!valid_format(optarg))
+				usage();
+			T.format = optarg;
+			T.mode = OUT_FORMAT;
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'g':
+			if (!mlog_group_name_valid(optarg)) {
+				warnx("--group: invalid name (empty, starting "
+				    "with '.', or with '/' or control "
+				    "characters): %s", optarg);
+				usage();
+			}
+			group = optarg;
+			break;
+		case 'h':
+			help();
+		case 'J':
+			T.mode = OUT_JSON;
+			break;
+		case 'm':
+			if (strcmp(optarg, "written") == 0)
+				T.commit = COMMIT_WRITTEN;
+			else if (strcmp(optarg, "exit") == 0)
+				T.commit = COMMIT_EXIT;
+			else if (strcmp(optarg, "pending") == 0)
+				T.commit = COMMIT_PENDING;
+			else {
+				warnx("--commit: expected written, exit or "
+				    "pending: %s", optarg);
+				usage();
+			}
+			break;
+		case 'n':
+			lines = strtonum(optarg, 0, INT64_MAX, &errstr);
+			if (errstr != NULL) {
+				warnx("--lines: %s: %s", errstr, optarg);
+				usage();
+			}
+			break;
+		case 'o':
+			parse_start(optarg, &kind, &sv);
+			break;
+		case 'p':
+			part = strtonum(optarg, 0, MLOG_PARTITIONS_MAX - 1,
+			    &errstr);
+			if (errstr != NULL) {
+				warnx("--partition: %s: %s", errstr, optarg);
+				usage();
+			}
+			break;
+		case 'S':
+			ofile = optarg;
+			break;
+		case 'u':
+			if (optarg[0] == '@') {
+				if (mlog_time_parse(optarg + 1, mlog_now_us(),
+				    &until_ts) < 0) {
+					warnx("--until: bad time: %s", optarg + 1);
+					usage();
+				}
+			} else {
+				until_off = (uint64_t)strtonum(optarg, 0,
+				    INT64_MAX, &errstr);
+				if (errstr != NULL) {
+					warnx("--until: expected OFFSET or "
+					    "@TIME: %s", optarg);
+					usage();
+				}
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	if (group != NULL && ofile != NULL) {
+		warnx("-g and -S cannot be used together");
+		usage();
+	}
+	if (lines >= 0 && kind != 'b') {
+		warnx("-n and -o cannot be used together");
+		usage();
+	}
+
+	if ((T.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
+		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+	if (part >= (int64_t)T.log->partitions)
+		errx(2, "--partition: %" PRId64 " is out of range (the log has "
+		    "%u partition%s)", part, T.log->partitions,
+		    T.log->partitions == 1 ? "" : "s");
+	T.tty = isatty(1);
+	if (mlog_out_init(&T.out, 1, 128 * 1024) < 0 ||
+	    (T.offs = calloc(T.log->partitions, sizeof(*T.offs))) == NULL)
+		err(1, NULL);
+	if (group != NULL || ofile != NULL) {
+		T.storename = group != NULL ? group : ofile;
+		if ((group != NULL ? mlog_offsets_group(T.log, group, 1,
+		    &T.store) : mlog_offsets_file(ofile, &T.store)) < 0)
+			err(1, "%s", T.storename);
+		T.have_store = 1;
+		if (mlog_offsets_load(&T.store, 0, T.offs,
+		    T.log->partitions) < 0)
+			errx(1, "%s: %s", T.storename, errno == EBADMSG ?
+			    "not an mlog offsets file" : strerror(errno));
+	} else
+		for (i = 0; i < T.log->partitions; i++)
+			T.offs[i] = MLOG_OFFSET_NONE;
+
+	T.nparts = part >= 0 ? 1 : T.log->partitions;
+	if ((T.parts = calloc(T.nparts, sizeof(*T.parts))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < T.nparts; i++) {
+		p = &T.parts[i];
+		p->id = part >= 0 ? (uint32_t)part : i;
+		if ((p->r = mlog_reader_open(T.log->partfd[p->id],
+		    p->id)) == NULL)
+			err(1, NULL);
+		p->end = UINT64_MAX;
+		if (snap || lines >= 0 || T.offs[p->id] != MLOG_OFFSET_NONE) {
+			if (mlog_reader_bounds(p->r, &start, &end) < 0)
+				errx(1, "%s: partition %u: %s", T.log->path,
+				    p->id, mlog_strerror(errno));
+			if (snap)
+				p->end = end;
+		}
+		if (T.offs[p->id] != MLOG_OFFSET_NONE) {
+			if ((uint64_t)T.offs[p->id] < start)
+				warnx("%s: partition %u: committed offset %"
+				    PRId64 " is before the log start %" PRIu64
+				    "; %" PRIu64 " records were missed",
+				    T.storename, p->id, T.offs[p->id], start,
+				    start - (uint64_t)T.offs[p->id]);
+			position(p, 'o', T.offs[p->id]);
+		} else if (lines >= 0) {
+			position(p, '-', lines);
+			skip += end - (uint64_t)p->pos;
+		} else
+			position(p, kind, sv);
+	}
+	if (lines >= 0)
+		skip = skip > (uint64_t)lines ? skip - (uint64_t)lines : 0;
+	T.uncommitted = 1;	/* the starting positions, at least */
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (follow && (watch = mlog_watch_open(T.log)) == NULL)
+		err(1, "%s: inotify", T.log->path);
+	T.lastcommit = mlog_now_us();
+
+	while (!stop_sig) {
+		best = NULL;
+		any = 0;
+		for (i = 0; i < T.nparts; i++) {
+			p = &T.parts[i];
+			if (!p->done)
+				any = 1;
+			if (!fill(p, follow, until_off, until_ts))
+				continue;
+			if (best == NULL || p->rec.timestamp <
+			    best->rec.timestamp)
+				best = p;
+		}
+		if (best == NULL) {
+			if (!any || !follow)
+				break;
+			wait_change(watch);
+			continue;
+		}
+		best->have = 0;
+		if (skip > 0) {
+			skip--;
+			best->pos = (int64_t)best->rec.offset + 1;
+			continue;
+		}
+		emit(best);
+		if (count && ++emitted == count)
+			break;
+		if (T.uncommitted && T.commit == COMMIT_WRITTEN &&
+		    mlog_now_us() - T.lastcommit >= COMMIT_EVERY_US) {
+			flush_out();
+			commit(0);
+		}
+	}
+	flush_out();
+	commit(1);
+	for (i = 0; i < T.nparts; i++)
+		if (mlog_reader_torn(T.parts[i].r) > 0)
+			warnx("%s: partition %u: ignored a torn tail of %" PRIu64
+			    " bytes (the next mlog-append cuts it)",
+			    T.log->path, T.parts[i].id,
+			    mlog_reader_torn(T.parts[i].r));
+	return 0;
+}

@@ -1,0 +1,212 @@
+/*
+ * libmlog: the append-only, offset-addressed log behind every mstreams tool,
+ * plus the small pieces the binaries share (time parsing, offset files, the
+ * JSON envelope, buffered output).
+ *
+ * Conventions: functions return 0 (or a count) on success and -1 with errno
+ * set on failure; EBADMSG means corrupt data on disk.  OUT parameters are left
+ * untouched on failure.  Nothing here prints or exits.  Pointers handed out in
+ * a struct mlog_record stay valid until the next call on the same reader.
+ */
+#ifndef MLOG_H
+#define MLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MLOG_FORMAT_VERSION	1
+#define MLOG_SEG_HDR		24	/* segment file header size */
+#define MLOG_REC_HDR		29	/* record header size, key and value follow */
+#define MLOG_REC_MAX		(256u << 20) /* hard cap on one record, in bytes */
+#define MLOG_INDEX_INTERVAL	4096	/* bytes of records between index entries */
+#define MLOG_PARTITIONS_MAX	1024
+#define MLOG_SEGMENT_MIN	1024	/* bounds of --segment-size */
+#define MLOG_SEGMENT_MAX	(1ull << 30)
+#define MLOG_TS_UNSET		INT64_MIN /* "stamp the append time" */
+
+#define MLOG_ATTR_KEY		0x01	/* the record has a key (maybe empty) */
+#define MLOG_ATTR_NULLVAL	0x02	/* the value is null (a tombstone) */
+
+/* One record as read from the log; key and value point into reader memory. */
+struct mlog_record {
+	uint64_t	 offset;
+	int64_t		 timestamp;	/* microseconds since the epoch */
+	uint32_t	 partition;
+	int		 has_key;
+	int		 null_value;
+	const unsigned char *key;
+	size_t		 keylen;
+	const unsigned char *value;
+	size_t		 valuelen;
+};
+
+/* strerror(3) that also names the library's own conditions. */
+const char	*mlog_strerror(int err);
+
+/* ---- crc32c.c ---- */
+uint32_t	mlog_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table-driven version, always; for tests of the hardware path. */
+uint32_t	mlog_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
+/* ---- segment.c: the byte format ---- */
+size_t		mlog_record_size(size_t keylen, size_t valuelen);
+/* Encode a record into dst (mlog_record_size() bytes); offset and CRC are
+ * stamped later by mlog_record_stamp(). */
+void		mlog_record_encode(unsigned char *dst, int64_t ts,
+		    const void *key, size_t keylen, int has_key,
+		    const void *value, size_t valuelen, int null_value);
+void		mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now);
+/* Decode and verify the record at buf (avail bytes available).  Returns the
+ * record's total size, 0 when more bytes are needed (*need says how many in
+ * all), or -1 with EBADMSG when the bytes are not a valid record. */
+ssize_t		mlog_record_decode(const unsigned char *buf, size_t avail,
+		    struct mlog_record *rec, size_t *need);
+void		mlog_segment_name(char *buf, size_t len, uint64_t base,
+		    const char *ext);
+int		mlog_segment_parse_name(const char *name, const char *ext,
+		    uint64_t *base);
+
+/* ---- log.c: the log directory ---- */
+struct mlog_log_opts {
+	uint32_t	partitions;	/* at creation; 0 = default 1 */
+	uint64_t	segment_bytes;	/* at creation; 0 = default 128 MiB */
+	int64_t		segment_age_us;	/* at creation; 0 = default 7 days */
+};
+
+struct mlog_log {
+	int		 dirfd;
+	char		*path;
+	uint32_t	 partitions;
+	uint64_t	 segment_bytes;
+	int64_t		 segment_age_us;
+	int		*partfd;	/* one directory fd per partition */
+};
+
+/* Open an existing log (create == 0) or open-or-create it; the caller owns
+ * the returned log and frees it with mlog_log_close().  With create and an
+ * existing log, opts that disagree with the log fail with EEXIST. */
+struct mlog_log *mlog_log_open(const char *path, int create,
+		    const struct mlog_log_opts *opts);
+void		mlog_log_close(struct mlog_log *);
+/* Sorted segment base offsets of a partition; *bases is malloc'd. */
+int		mlog_log_segments(int partfd, uint64_t **bases, size_t *n);
+uint32_t	mlog_partition_for_key(const void *key, size_t len, uint32_t n);
+
+/* ---- writer.c: appending ---- */
+enum mlog_fsync { MLOG_FSYNC_NEVER, MLOG_FSYNC_INTERVAL, MLOG_FSYNC_ALWAYS };
+
+struct mlog_recovery {
+	uint32_t	partition;
+	uint64_t	segment;	/* base offset of the segment cut */
+	uint64_t	position;	/* byte position of the cut */
+	uint64_t	bytes;		/* bytes removed */
+	uint64_t	records;	/* records (or record fragments) removed */
+};
+
+struct mlog_writer;
+typedef void	(*mlog_recovery_fn)(void *arg, const struct mlog_recovery *);
+
+/* The writer borrows log, which must outlive it. */
+struct mlog_writer *mlog_writer_open(struct mlog_log *log, enum mlog_fsync mode,
+		    mlog_recovery_fn fn, void *arg);
+/* Append nrec records encoded back to back in buf (mlog_record_encode) to
+ * one partition, in one write per segment touched, under the partition
+ * lock.  Stamps offsets, timestamps still MLOG_TS_UNSET and CRCs in place.
+ * On success *first is the offset of the first record.  On failure nothing
+ * of this batch remains in the log. */
+int		mlog_writer_append(struct mlog_writer *, uint32_t partition,
+		    unsigned char *buf, size_t len, size_t nrec, uint64_t *first);
+/* fdatasync every partition written since the last sync. */
+int		mlog_writer_sync(struct mlog_writer *);
+void		mlog_writer_close(struct mlog_writer *);
+
+/* ---- reader.c: reading one partition, lock-free ---- */
+struct mlog_reader;
+
+/* The reader borrows partfd.  It starts at the beginning of the partition. */
+struct mlog_reader *mlog_reader_open(int partfd, uint32_t partition);
+void		mlog_reader_close(struct mlog_reader *);
+/* Position at the first record with offset >= off. */
+int		mlog_reader_seek_offset(struct mlog_reader *, uint64_t off);
+/* Position at the first record with timestamp >= ts (found through the time
+ * index); records after it are returned whatever their timestamps. */
+int		mlog_reader_seek_time(struct mlog_reader *, int64_t ts);
+/* 1 and *rec filled, 0 when no complete record is available yet, -1 on
+ * error (EBADMSG: corrupt record before the last segment's tail). */
+int		mlog_reader_next(struct mlog_reader *, struct mlog_record *rec);
+/* Offset of the first record and one past the last (next to be written). */
+int		mlog_reader_bounds(struct mlog_reader *, uint64_t *start,
+		    uint64_t *end);
+/* Bytes of an invalid tail seen at the end of the last segment (a torn
+ * write no writer has recovered yet), 0 if none. */
+uint64_t	mlog_reader_torn(const struct mlog_reader *);
+
+/* ---- watch.c: waking on appends (inotify) ---- */
+struct mlog_watch;
+struct mlog_watch *mlog_watch_open(const struct mlog_log *log);
+int		mlog_watch_fd(const struct mlog_watch *);
+/* Drain pending events; returns 0. */
+int		mlog_watch_drain(struct mlog_watch *);
+void		mlog_watch_close(struct mlog_watch *);
+
+/* ---- offsets.c: committed positions ---- */
+#define MLOG_OFFSET_NONE	(-1)
+
+int		mlog_group_name_valid(const char *name);
+/* A position store: a consumer group of a log (LOG/groups/NAME/offsets) or
+ * a user's offset file.  offs has log->partitions slots, MLOG_OFFSET_NONE
+ * for partitions with no position. */
+struct mlog_offsets {
+	int	 dirfd;		/* directory holding the file */
+	char	*name;		/* file name inside it */
+};
+int		mlog_offsets_group(struct mlog_log *, const char *group,
+		    int create, struct mlog_offsets *);
+int		mlog_offsets_file(const char *path, struct mlog_offsets *);
+void		mlog_offsets_release(struct mlog_offsets *);
+int		mlog_offsets_load(const struct mlog_offsets *, int pending,
+		    int64_t *offs, uint32_t nparts);
+int		mlog_offsets_store(const struct mlog_offsets *, int pending,
+		    const int64_t *offs, uint32_t nparts);
+/* Promote the pending positions to committed; ENOENT when none. */
+int		mlog_offsets_commit_pending(const struct mlog_offsets *);
+
+/* ---- timeparse.c ---- */
+int64_t		mlog_now_us(void);
+/* RFC 3339, "now", epoch s/ms/us/ns by magnitude, or relative (-1h). */
+int		mlog_time_parse(const char *s, int64_t now, int64_t *out);
+/* 500ms 10s 5m 2h 7d (also us, ns, w); a bare number is seconds. */
+int		mlog_duration_parse(const char *s, int64_t *out);
+int		mlog_size_parse(const char *s, uint64_t *out);
+
+/* ---- out.c: buffered output ---- */
+struct mlog_out {
+	int		 fd;
+	unsigned char	*buf;
+	size_t		 len, cap;
+};
+int		mlog_out_init(struct mlog_out *, int fd, size_t cap);
+int		mlog_out_write(struct mlog_out *, const void *, size_t);
+int		mlog_out_putc(struct mlog_out *, int c);
+int		mlog_out_flush(struct mlog_out *);
+void		mlog_out_free(struct mlog_out *);
+
+/* ---- json.c: the little JSON the log tools need ---- */
+int		mlog_utf8_valid(const unsigned char *, size_t);
+int		mlog_json_put_string(struct mlog_out *, const unsigned char *,
+		    size_t);
+int		mlog_base64_put(struct mlog_out *, const unsigned char *, size_t);
+
+/* ---- envelope.c: records as JSON envelopes (mlog-tail -J) ---- */
+int		mlog_envelope_put(struct mlog_out *, const struct mlog_record *);
+/* Parse one envelope line.  key and value are decoded into *scratch (grown
+ * as needed; the caller frees it); fields absent from the line are left at
+ * rec->has_key = 0, rec->timestamp = MLOG_TS_UNSET, *partition = -1.
+ * On a bad line returns -1 with EINVAL and *why set to a static message. */
+int		mlog_envelope_parse(const unsigned char *line, size_t len,
+		    struct mlog_record *rec, int64_t *partition,
+		    unsigned char **scratch, size_t *scratchcap,
+		    const char **why);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * Reading one partition without any lock.  A reader only ever returns
+ * records that are complete and whose CRC matches: a record still being
+ * written is "not available yet", and an invalid record at the end of the
+ * last segment is a torn tail the next appender will cut.  Segments are
+ * read with pread(2) into a buffer whose read size grows while a reader
+ * streams and starts small after a seek, so both replays and point lookups
+ * stay cheap.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define READ_MIN	(16 * 1024)
+#define READ_MAX	(1024 * 1024)
+
+struct mlog_reader {
+	int		 partfd;
+	uint32_t	 part;
+	uint64_t	*segs;
+	size_t		 nsegs;
+	int		 segfd;
+	int		 hdr_ok;	/* segment header read and checked */
+	uint64_t	 base;		/* current segment */
+	uint64_t	 fpos;		/* file position of buf[0] */
+	unsigned char	*buf;
+	size_t		 cap, len, off, readsz;
+	uint64_t	 minoff;	/* skip records below this offset */
+	int64_t		 mints;		/* with timeskip: skip ts below this */
+	int		 timeskip;
+	int		 verify;	/* first record must be verify_off */
+	uint64_t	 verify_off;
+	int		 have_last;
+	uint64_t	 last;		/* offset of the last record read */
+	uint64_t	 torn;
+};
+
+struct mlog_reader *
+mlog_reader_open(int partfd, uint32_t partition)
+{
+	struct mlog_reader *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->partfd = partfd;
+	r->part = partition;
+	r->segfd = -1;
+	r->readsz = READ_MIN;
+	return r;
+}
+
+void
+mlog_reader_close(struct mlog_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->segfd >= 0)
+		close(r->segfd);
+	free(r->segs);
+	free(r->buf);
+	free(r);
+}
+
+static int
+refresh(struct mlog_reader *r)
+{
+	uint64_t *v;
+	size_t n;
+
+	if (mlog_log_segments(r->partfd, &v, &n) < 0)
+		return -1;
+	free(r->segs);
+	r->segs = v;
+	r->nsegs = n;
+	return 0;
+}
+
+/* The first known segment after the current one, refreshing the list when
+ * the current one is the last known; 0 when there is none. */
+static int
+next_segment(struct mlog_reader *r, uint64_t *base)
+{
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->nsegs; i++)
+			if (r->segs[i] > r->base) {
+				*base = r->segs[i];
+				return 1;
+			}
+		if (pass == 0 && refresh(r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+open_segment(struct mlog_reader *r, uint64_t base, uint64_t pos)
+{
+	char name[NAME_LEN];
+	int fd;
+
+	mlog_segment_name(name, sizeof(name), base, "log");
+	if ((fd = openat(r->partfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0)
+		return -1;
+	if (r->segfd >= 0)
+		close(r->segfd);
+	r->segfd = fd;
+	r->base = base;
+	r->hdr_ok = 0;
+	r->fpos = pos;
+	r->len = r->off = 0;
+	r->readsz = READ_MIN;
+	return 0;
+}
+
+static int
+check_header(struct mlog_reader *r)
+{
+	unsigned char hdr[MLOG_SEG_HDR];
+	int64_t created;
+	ssize_t n;
+
+	if ((n = pread_full(r->segfd, hdr, sizeof(hdr), 0)) < 0)
+		return -1;
+	if (n < MLOG_SEG_HDR)
+		return 0;	/* a segment being created */
+	if (seg_header_check(hdr, r->base, &created) < 0)
+		return -1;
+	r->hdr_ok = 1;
+	return 1;
+}
+
+static int
+reserve(struct mlog_reader *r, size_t need)
+{
+	unsigned char *nb;
+	size_t cap = r->cap ? r->cap : READ_MIN;
+
+	if (r->off > 0) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->fpos += r->off;
+		r->len -= r->off;
+		r->off = 0;
+	}
+	while (cap < need || cap < r->readsz)
+		cap *= 2;
+	if (cap > r->cap) {
+		if ((nb = realloc(r->buf, cap)) == NULL)
+			return -1;
+		r->buf = nb;
+		r->cap = cap;
+	}
+	return 0;
+}
+
+/* Forget buffered bytes not yet consumed: they are read again later, when
+ * a writer may have completed or cut them. */
+static void
+unread(struct mlog_reader *r)
+{
+	r->fpos += r->off;
+	r->len = r->off = 0;
+}
+
+static int
+invalid(struct mlog_reader *r)
+{
+	struct stat st;
+	uint64_t base;
+	int more;
+
+	if ((more = next_segment(r, &base)) < 0)
+		return -1;
+	if (more) {
+		errno = EBADMSG;
+		return -1;
+	}
+	unread(r);
+	if (fstat(r->segfd, &st) < 0)
+		return -1;
+	r->torn = (uint64_t)st.st_size > r->fpos ?
+	    (uint64_t)st.st_size - r->fpos : 0;
+	return 0;
+}
+
+static int
+start(struct mlog_reader *r)
+{
+	if (r->nsegs == 0 && refresh(r) < 0)
+		return -1;
+	if (r->nsegs == 0)
+		return 0;
+	return open_segment(r, r->segs[0], MLOG_SEG_HDR) < 0 ? -1 : 1;
+}
+
+int
+mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
+{
+	struct stat st;
+	uint64_t nbase;
+	size_t need, want;
+	ssize_t n;
+	int rc;
+
+	if (r->segfd < 0 && (rc = start(r)) <= 0)
+		return rc;
+	for (;;) {
+		if (!r->hdr_ok && (rc = check_header(r)) <= 0)
+			return rc;
+		n = mlog_record_decode(r->buf + r->off, r->len - r->off, rec,
+		    &need);
+		if (n > 0) {
+			if (r->verify && rec->offset != r->verify_off) {
+				/* the index lied: scan the segment instead */
+				r->verify = 0;
+				r->fpos = MLOG_SEG_HDR;
+				r->len = r->off = 0;
+				r->have_last = 0;
+				continue;
+			}
+			r->verify = 0;
+			if (r->have_last && rec->offset <= r->last)
+				return invalid(r);
+			r->off += (size_t)n;
+			r->last = rec->offset;
+			r->have_last = 1;
+			r->torn = 0;
+			if (rec->offset < r->minoff)
+				continue;
+			if (r->timeskip) {
+				if (rec->timestamp < r->mints)
+					continue;
+				r->timeskip = 0;
+			}
+			rec->partition = r->part;
+			return 1;
+		}
+		if (n < 0)
+			return invalid(r);
+		if (need > MLOG_REC_MAX) {
+			errno = EBADMSG;
+			return -1;
+		}
+		want = r->readsz;
+		if (reserve(r, need > want ? need : want) < 0)
+			return -1;
+		n = pread(r->segfd, r->buf + r->len, r->cap - r->len,
+		    (off_t)(r->fpos + r->len));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n > 0) {
+			r->len += (size_t)n;
+			if (r->readsz < READ_MAX)
+				r->readsz *= 2;
+			continue;
+		}
+		/* end of what this segment holds now: is it finished? */
+		if ((rc = next_segment(r, &nbase)) < 0)
+			return -1;
+		if (rc == 0) {
+			unread(r);
+			return 0;
+		}
+		if (fstat(r->segfd, &st) < 0)
+			return -1;
+		if ((uint64_t)st.st_size > r->fpos + r->len)
+			continue;	/* appended before the roll */
+		if (r->len > r->off) {
+			errno = EBADMSG;
+			return -1;
+		}
+		if (open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+			return -1;
+	}
+}
+
+/* Open segment i's index and return the segment's size. */
+static int
+open_index(struct mlog_reader *r, uint64_t base, int *idxfd, uint64_t *size)
+{
+	char name[NAME_LEN];
+	struct stat st;
+
+	*idxfd = -1;
+	if (open_segment(r, base, MLOG_SEG_HDR) < 0 ||
+	    fstat(r->segfd, &st) < 0)
+		return -1;
+	*size = (uint64_t)st.st_size;
+	mlog_segment_name(name, sizeof(name), base, "idx");
+	*idxfd = openat(r->partfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return 0;
+}
+
+static void
+position(struct mlog_reader *r, const struct idx_entry *e)
+{
+	r->fpos = e->pos;
+	r->len = r->off = 0;
+	r->verify = e->rel > 0;
+	r->verify_off = r->base + e->rel;
+	r->have_last = 0;
+}
+
+int
+mlog_reader_seek_offset(struct mlog_reader *r, uint64_t off)
+{
+	struct idx_entry e;
+	uint64_t size;
+	size_t i;
+	int idxfd, rc;
+
+	if (refresh(r) < 0)
+		return -1;
+	r->minoff = off;
+	r->timeskip = 0;
+	if (r->nsegs == 0)
+		return 0;
+	for (i = r->nsegs; i > 1 && r->segs[i - 1] > off; i--)
+		;
+	if (open_index(r, r->segs[i - 1], &idxfd, &size) < 0)
+		return -1;
+	rc = idx_find_offset(idxfd, r->base, off, size, &e);
+	if (idxfd >= 0)
+		close(idxfd);
+	if (rc == 0)
+		position(r, &e);
+	return 0;
+}
+
+/* Largest timestamp in a segment and its valid end. */
+static int
+segment_scan(struct mlog_reader *r, int idxfd, uint64_t size,
+    struct seg_scan *s)
+{
+	if (seg_scan_from_index(r->segfd, idxfd, r->base, size, 0, s) < 0)
+		return -1;
+	return seg_scan_run(r->segfd, s, size, -1);
+}
+
+int
+mlog_reader_seek_time(struct mlog_reader *r, int64_t ts)
+{
+	struct idx_entry e;
+	struct seg_scan s;
+	uint64_t size;
+	size_t i;
+	int idxfd, rc;
+
+	if (refresh(r) < 0)
+		return -1;
+	r->minoff = 0;
+	r->timeskip = 1;
+	r->mints = ts;
+	for (i = 0; i < r->nsegs; i++) {
+		if (open_index(r, r->segs[i], &idxfd, &size) < 0)
+			return -1;
+		rc = segment_scan(r, idxfd, size, &s);
+		if (rc == 0 && (s.maxts >= ts || i == r->nsegs - 1)) {
+			if (s.maxts >= ts)
+				rc = idx_find_time(idxfd, ts, size, &e);
+			else {
+				/* nothing that late yet: wait at the end */
+				e.rel = (uint32_t)(s.next - r->base);
+				e.pos = (uint32_t)s.pos;
+				e.maxts = s.maxts;
+			}
+			if (idxfd >= 0)
+				close(idxfd);
+			if (rc < 0)
+				return -1;
+			position(r, &e);
+			return 0;
+		}
+		if (idxfd >= 0)
+			close(idxfd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
+{
+	struct mlog_reader *t;
+	struct seg_scan s;
+	uint64_t size;
+	int idxfd, rc;
+
+	if (refresh(r) < 0)
+		return -1;
+	if (r->nsegs == 0) {
+		*start = *end = 0;
+		return 0;
+	}
+	/* a scratch reader, so this one keeps its position */
+	if ((t = mlog_reader_open(r->partfd, r->part)) == NULL)
+		return -1;
+	rc = open_index(t, r->segs[r->nsegs - 1], &idxfd, &size);
+	if (rc == 0 && size >= MLOG_SEG_HDR)
+		rc = segment_scan(t, idxfd, size, &s);
+	else if (rc == 0)
+		seg_scan_init(&s, t->base);
+	if (idxfd >= 0)
+		close(idxfd);
+	mlog_reader_close(t);
+	if (rc < 0)
+		return -1;
+	*start = r->segs[0];
+	*end = s.next;
+	return 0;
+}
+
+uint64_t
+mlog_reader_torn(const struct mlog_reader *r)
+{
+	return r->torn;
+}

@@ -1,0 +1,200 @@
+/*
+ * The on-disk byte format of a log: segment files, records and index files.
+ * This text is also man/mlog.5.
+ *
+ * A log is a directory:
+ *
+ *	meta		text: "mlog 1", then "partitions N", "segment-bytes N",
+ *			"segment-age-ms N", one per line
+ *	pN/		one directory per partition, N = 0 .. partitions-1
+ *	pN/lock		flock(2)ed by appenders while they write
+ *	pN/BASE.log	a segment: BASE is the offset of its first record,
+ *			20 decimal digits
+ *	pN/BASE.idx	the segment's sparse offset and time index
+ *	groups/G/	consumer group G: offsets, offsets.pending
+ *
+ * All integers are little-endian.  A segment starts with a 24-byte header:
+ * the 8 bytes "mlogseg1", the u64 base offset and the i64 time the segment
+ * was created (microseconds since the epoch), then records back to back:
+ *
+ *	0	u32	length: bytes that follow this field (>= 25)
+ *	4	u32	CRC32C of the bytes from 8 to the end of the record
+ *	8	u64	offset
+ *	16	i64	timestamp, microseconds since 1970-01-01 UTC
+ *	24	u8	attributes: 0x01 key present, 0x02 value is null;
+ *			other bits are zero
+ *	25	u32	key length K (0 when the key is absent)
+ *	29	K	key
+ *	29+K	...	value: length - 25 - K bytes (none when null)
+ *
+ * Offsets increase by one per record within a partition; retention and
+ * compaction may leave gaps but never reorder.  A record whose length runs
+ * past the end of the file, whose CRC does not match, or whose offset does
+ * not increase is invalid; in the last segment it is a torn tail that the
+ * next appender cuts off, anywhere else it is corruption.
+ *
+ * An index file starts with the 8 bytes "mlogidx1" and the u64 base offset,
+ * then 16-byte entries, one at the first record that starts 4096 or more
+ * bytes after the previous entry (the end of the segment header counts as
+ * the first entry and is not written):
+ *
+ *	0	u32	record offset minus the base offset
+ *	4	u32	byte position of the record in the segment
+ *	8	i64	largest timestamp of the records before it in the segment
+ *
+ * Entries increase in all three fields, so one binary search serves offset
+ * lookups and another time lookups.  Indexes are disposable: a missing or
+ * damaged index is rebuilt from its segment.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+size_t
+mlog_record_size(size_t keylen, size_t valuelen)
+{
+	return MLOG_REC_HDR + keylen + valuelen;
+}
+
+void
+mlog_record_encode(unsigned char *dst, int64_t ts, const void *key,
+    size_t keylen, int has_key, const void *value, size_t valuelen,
+    int null_value)
+{
+	size_t total = mlog_record_size(keylen, valuelen);
+
+	put32(dst, (uint32_t)(total - 4));
+	put32(dst + 4, 0);
+	put64(dst + 8, 0);
+	put64(dst + 16, (uint64_t)ts);
+	dst[24] = (has_key ? MLOG_ATTR_KEY : 0) |
+	    (null_value ? MLOG_ATTR_NULLVAL : 0);
+	put32(dst + 25, (uint32_t)keylen);
+	if (keylen)
+		memcpy(dst + MLOG_REC_HDR, key, keylen);
+	if (valuelen)
+		memcpy(dst + MLOG_REC_HDR + keylen, value, valuelen);
+}
+
+void
+mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now)
+{
+	uint32_t len = get32(rec);
+
+	put64(rec + 8, offset);
+	if ((int64_t)get64(rec + 16) == MLOG_TS_UNSET)
+		put64(rec + 16, (uint64_t)now);
+	put32(rec + 4, mlog_crc32c(0, rec + 8, len - 4));
+}
+
+ssize_t
+mlog_record_decode(const unsigned char *buf, size_t avail,
+    struct mlog_record *rec, size_t *need)
+{
+	uint32_t len, klen;
+	size_t total;
+	unsigned char attr;
+
+	if (avail < 4) {
+		*need = MLOG_REC_HDR;
+		return 0;
+	}
+	len = get32(buf);
+	if (len < MLOG_REC_HDR - 4 || len > MLOG_REC_MAX - 4) {
+		errno = EBADMSG;
+		return -1;
+	}
+	total = (size_t)len + 4;
+	if (avail < total) {
+		*need = total;
+		return 0;
+	}
+	attr = buf[24];
+	klen = get32(buf + 25);
+	if ((attr & ~(MLOG_ATTR_KEY | MLOG_ATTR_NULLVAL)) != 0 ||
+	    klen > total - MLOG_REC_HDR ||
+	    (!(attr & MLOG_ATTR_KEY) && klen != 0) ||
+	    ((attr & MLOG_ATTR_NULLVAL) && klen != total - MLOG_REC_HDR) ||
+	    get32(buf + 4) != mlog_crc32c(0, buf + 8, len - 4)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	rec->offset = get64(buf + 8);
+	rec->timestamp = (int64_t)get64(buf + 16);
+	rec->has_key = (attr & MLOG_ATTR_KEY) != 0;
+	rec->null_value = (attr & MLOG_ATTR_NULLVAL) != 0;
+	rec->key = buf + MLOG_REC_HDR;
+	rec->keylen = klen;
+	rec->value = buf + MLOG_REC_HDR + klen;
+	rec->valuelen = total - MLOG_REC_HDR - klen;
+	return (ssize_t)total;
+}
+
+void
+mlog_segment_name(char *buf, size_t len, uint64_t base, const char *ext)
+{
+	snprintf(buf, len, "%020llu.%s", (unsigned long long)base, ext);
+}
+
+int
+mlog_segment_parse_name(const char *name, const char *ext, uint64_t *base)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	if (name[20] != '.' || strcmp(name + 21, ext) != 0)
+		return -1;
+	*base = v;
+	return 0;
+}
+
+void
+seg_header(unsigned char *hdr, uint64_t base, int64_t created)
+{
+	memcpy(hdr, SEG_MAGIC, 8);
+	put64(hdr + 8, base);
+	put64(hdr + 16, (uint64_t)created);
+}
+
+int
+seg_header_check(const unsigned char *hdr, uint64_t base, int64_t *created)
+{
+	if (memcmp(hdr, SEG_MAGIC, 8) != 0 || get64(hdr + 8) != base) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*created = (int64_t)get64(hdr + 16);
+	return 0;
+}
+
+void
+idx_header(unsigned char *hdr, uint64_t base)
+{
+	memcpy(hdr, IDX_MAGIC, 8);
+	put64(hdr + 8, base);
+}
+
+void
+idx_pack(unsigned char *p, const struct idx_entry *e)
+{
+	put32(p, e->rel);
+	put32(p + 4, e->pos);
+	put64(p + 8, (uint64_t)e->maxts);
+}
+
+void
+idx_unpack(const unsigned char *p, struct idx_entry *e)
+{
+	e->rel = get32(p);
+	e->pos = get32(p + 4);
+	e->maxts = (int64_t)get64(p + 8);
+}

@@ -1,0 +1,208 @@
+/*
+ * Times, durations and sizes as users write them on command lines:
+ * RFC 3339 / ISO 8601 timestamps, epoch numbers in s, ms, us or ns (told
+ * apart by magnitude), times relative to now ("-1h"), durations ("500ms",
+ * "2h") and byte sizes ("128M").  Internally a time is microseconds since
+ * the epoch.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <libutil.h>
+
+#include "internal.h"
+
+int64_t
+mlog_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int
+rfc3339(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om, sign;
+	int64_t frac = 0, scale = 100000, t;
+
+	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
+	    *p++ != '-' || digits(&p, 2, &d) < 0)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 ||
+	    (y % 100 == 0 && y % 400 != 0))))
+		return -1;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (digits(&p, 2, &h) < 0 || *p++ != ':' ||
+		    digits(&p, 2, &mi) < 0)
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &sec) < 0)
+				return -1;
+			if (*p == '.' || *p == ',') {
+				p++;
+				if (!isdigit((unsigned char)*p))
+					return -1;
+				for (; isdigit((unsigned char)*p); p++) {
+					frac += (*p - '0') * scale;
+					scale /= 10;
+				}
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+	}
+	t = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) *
+	    1000000 + frac;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) < 0)
+			return -1;
+		if (*p == ':')
+			p++;
+		if (digits(&p, 2, &om) < 0 || oh > 23 || om > 59)
+			return -1;
+		t -= sign * ((int64_t)oh * 3600 + om * 60) * 1000000;
+	}
+	if (*p != '\0')
+		return -1;
+	*out = t;
+	return 0;
+}
+
+/* An epoch number; the unit follows from the magnitude. */
+static int
+epoch(const char *s, int64_t *out)
+{
+	long double v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtold(s, &end);
+	if (*end != '\0' || errno != 0 || v >= 9.2e18L)
+		return -1;
+	if (v < 1e11L)
+		v *= 1e6L;		/* seconds */
+	else if (v < 1e14L)
+		v *= 1e3L;		/* milliseconds */
+	else if (v >= 1e17L)
+		v /= 1e3L;		/* nanoseconds */
+	*out = (int64_t)v;
+	return 0;
+}
+
+int
+mlog_duration_parse(const char *s, int64_t *out)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 us;
+	} units[] = {
+		{ "ns", 0 }, { "us", 1 }, { "\xc2\xb5s", 1 }, { "ms", 1000 },
+		{ "s", 1000000 }, { "m", 60000000 }, { "h", 3600000000LL },
+		{ "d", 86400000000LL }, { "w", 604800000000LL },
+	};
+	long double v;
+	char *end;
+	size_t i;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		goto bad;
+	errno = 0;
+	v = strtold(s, &end);
+	if (errno != 0 || end == s)
+		goto bad;
+	if (*end == '\0') {
+		v *= 1e6L;
+		goto ok;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		v = units[i].us ? v * (long double)units[i].us : v / 1000.0L;
+		goto ok;
+	}
+bad:
+	errno = EINVAL;
+	return -1;
+ok:
+	if (v >= 9.2e18L)
+		goto bad;
+	*out = (int64_t)v;
+	return 0;
+}
+
+int
+mlog_time_parse(const char *s, int64_t now, int64_t *out)
+{
+	int64_t d;
+
+	if (strcmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if ((s[0] == '-' || s[0] == '+') && mlog_duration_parse(s + 1, &d) == 0) {
+		*out = s[0] == '-' ? now - d : now + d;
+		return 0;
+	}
+	if (rfc3339(s, out) == 0 || epoch(s, out) == 0)
+		return 0;
+	errno = EINVAL;
+	return -1;
+}
+
+int
+mlog_size_parse(const char *s, uint64_t *out)
+{
+	uint64_t v;
+
+	if (!isdigit((unsigned char)*s) || expand_number(s, &v) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
