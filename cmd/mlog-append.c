@@ -39,6 +39,7 @@ static struct {
 	uint32_t		 sticky;	/* partition of unkeyed records */
 	int			 print;
 	struct mlog_out		 out;
+	unsigned char		*in;		/* input buffer */
 	enum mlog_fsync		 fsync;
 	int64_t			 interval, lastsync;
 	int			 dirty;
@@ -160,8 +161,7 @@ flush(void)
 	if (failed != UINT32_MAX) {
 		for (i = 0; i < A.norder && A.b[A.order[i]].ok; i++)
 			;
-		errno = saved;
-		err(1, "%s: partition %u: %s (input from line %" PRIu64
+		errx(1, "%s: partition %u: %s (input from line %" PRIu64
 		    " on was not appended)", A.log->path, failed,
 		    mlog_strerror(saved), A.firstline + i);
 	}
@@ -265,6 +265,25 @@ input_ready(void)
 	return poll(&pfd, 1, 0) > 0;
 }
 
+/* Say which creation option disagrees with the existing log. */
+static _Noreturn void
+mismatch(const char *path, const struct mlog_log_opts *o)
+{
+	struct mlog_log *log;
+
+	if ((log = mlog_log_open(path, 0, NULL)) == NULL)
+		errx(1, "%s: %s", path, mlog_strerror(errno));
+	if (o->partitions && o->partitions != log->partitions)
+		errx(1, "%s: the log has %u partition%s, not %u", path,
+		    log->partitions, log->partitions == 1 ? "" : "s",
+		    o->partitions);
+	if (o->segment_bytes && o->segment_bytes != log->segment_bytes)
+		errx(1, "%s: the log has a segment size of %" PRIu64 " bytes, "
+		    "not %" PRIu64, path, log->segment_bytes, o->segment_bytes);
+	errx(1, "%s: the log has a segment age of %" PRId64 " ms, not %" PRId64,
+	    path, log->segment_age_us / 1000, o->segment_age_us / 1000);
+}
+
 static void
 parse_fsync(const char *s)
 {
@@ -352,7 +371,7 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			if (mlog_size_parse(optarg, &maxrec) < 0 ||
-			    maxrec == 0 || maxrec > MLOG_REC_MAX - MLOG_REC_HDR) {
+			    maxrec == 0 || maxrec > MLOG_LINE_MAX) {
 				warnx("--max-record: bad size (1 to 256M): %s",
 				    optarg);
 				usage();
@@ -413,8 +432,7 @@ main(int argc, char *argv[])
 
 	if ((A.log = mlog_log_open(argv[0], 1, &opts)) == NULL) {
 		if (errno == EEXIST)
-			errx(1, "%s: exists with other settings (%s)", argv[0],
-			    "partitions, segment size or age given differ");
+			mismatch(argv[0], &opts);
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
 	}
 	if (fixed >= (int64_t)A.log->partitions)
@@ -424,10 +442,12 @@ main(int argc, char *argv[])
 	if ((A.w = mlog_writer_open(A.log, A.fsync, recovered, NULL)) == NULL ||
 	    (A.b = calloc(A.log->partitions, sizeof(*A.b))) == NULL ||
 	    mlog_out_init(&A.out, 1, 64 * 1024) < 0 ||
-	    (buf = malloc(cap)) == NULL)
+	    (buf = A.in = malloc(cap)) == NULL)
 		err(1, NULL);
 	A.lastsync = mlog_now_us();
 	A.firstline = 1;
+	/* like Kafka's sticky partitioner: runs start on different partitions */
+	A.sticky = arc4random_uniform(A.log->partitions);
 
 	while (!eof && !stop_sig) {
 		if (start > 0 && (start == len || len == cap)) {
@@ -439,7 +459,7 @@ main(int argc, char *argv[])
 			cap *= 2;
 			if ((nb = realloc(buf, cap)) == NULL)
 				err(1, NULL);
-			buf = nb;
+			buf = A.in = nb;
 		}
 		if (A.norder == 0)
 			wait_input();

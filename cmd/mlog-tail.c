@@ -27,6 +27,7 @@ struct part {
 	struct mlog_reader	*r;
 	struct mlog_record	 rec;
 	int			 have;	/* rec holds the next record */
+	int			 peeked; /* rec was read, not yet checked */
 	int			 done;
 	uint64_t		 end;	/* -e: stop here */
 	int64_t			 pos;	/* next offset to commit */
@@ -89,9 +90,11 @@ help(void)
 "  -0, --null               end records with NUL instead of newline\n"
 "  -g, --group=NAME         resume where consumer group NAME stopped\n"
 "  -S, --offset-file=FILE   resume from, and commit to, FILE\n"
-"  -m, --commit=MODE        written (default: as records are written), exit\n"
-"                           (at clean exit only), pending (for mlog-offset\n"
-"                           commit)\n"
+"  -m, --commit=MODE        written (default): records handed to the output\n"
+"                           count as read, committed when caught up, at most\n"
+"                           once a second, and at exit; exit: only at a clean\n"
+"                           exit; pending: at a clean exit, to a pending file\n"
+"                           for a later two-phase commit\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-tail(1).\n");
@@ -234,7 +237,11 @@ valid_format(const char *f)
 		if (*f == '\\' && f[1] != '\0')
 			f++;
 		else if (*f == '%') {
-			if (f[1] == '\0' || strchr("opTkKsS%", f[1]) == NULL) {
+			if (f[1] == '\0') {
+				warnx("--format: '%%' at the end");
+				return 0;
+			}
+			if (strchr("opTkKsS%", f[1]) == NULL) {
 				warnx("--format: unknown token %%%c", f[1]);
 				return 0;
 			}
@@ -252,8 +259,15 @@ fill(struct part *p, int follow, uint64_t until_off, int64_t until_ts)
 
 	if (p->have || p->done)
 		return p->have;
-	rc = mlog_reader_next(p->r, &p->rec);
-	if (rc < 0)
+	if (p->pos != MLOG_OFFSET_NONE && ((uint64_t)p->pos >= p->end ||
+	    (uint64_t)p->pos >= until_off)) {
+		p->done = 1;
+		return 0;
+	}
+	if (p->peeked) {
+		p->peeked = 0;
+		rc = 1;
+	} else if ((rc = mlog_reader_next(p->r, &p->rec)) < 0)
 		errx(1, "%s: partition %u: %s", T.log->path, p->id,
 		    mlog_strerror(errno));
 	if (rc == 0) {
@@ -296,16 +310,22 @@ parse_start(const char *s, int *kind, int64_t *v)
 	}
 }
 
+/* Position a partition's reader; p->pos becomes the offset of the next
+ * record it returns, so that a group commits a start even when nothing
+ * follows. */
 static void
 position(struct part *p, int kind, int64_t v)
 {
 	uint64_t start, end;
 	int rc = 0;
 
+	if (kind != 'o' && mlog_reader_bounds(p->r, &start, &end) < 0)
+		errx(1, "%s: partition %u: %s", T.log->path, p->id,
+		    mlog_strerror(errno));
 	p->pos = MLOG_OFFSET_NONE;
-	if (kind == 'e' || kind == '-') {
-		if (mlog_reader_bounds(p->r, &start, &end) < 0)
-			err(1, "%s: partition %u", T.log->path, p->id);
+	if (kind == 'b')
+		p->pos = (int64_t)start;
+	else if (kind == 'e' || kind == '-') {
 		if (kind == '-')
 			end = end - start > (uint64_t)v ? end - (uint64_t)v :
 			    start;
@@ -314,8 +334,15 @@ position(struct part *p, int kind, int64_t v)
 	} else if (kind == 'o') {
 		rc = mlog_reader_seek_offset(p->r, (uint64_t)v);
 		p->pos = v;
-	} else if (kind == '@')
-		rc = mlog_reader_seek_time(p->r, v);
+	} else if (kind == '@') {
+		/* the offset found is known once its record is read */
+		if ((rc = mlog_reader_seek_time(p->r, v)) == 0 &&
+		    (rc = mlog_reader_next(p->r, &p->rec)) >= 0) {
+			p->peeked = rc;
+			p->pos = (int64_t)(rc ? p->rec.offset : end);
+			rc = 0;
+		}
+	}
 	if (rc < 0)
 		errx(1, "%s: partition %u: %s", T.log->path, p->id,
 		    mlog_strerror(errno));
@@ -370,7 +397,7 @@ main(int argc, char *argv[])
 	uint64_t start = 0, end = 0;
 	int64_t sv = 0, lines = -1, until_ts = INT64_MAX, part = -1;
 	uint32_t i;
-	int c, follow = 0, snap = 0, kind = 'b', any;
+	int c, follow = 0, snap = 0, kind = 'b', any, have_o = 0;
 
 	T.term = '\n';
 	T.mode = OUT_VALUE;
@@ -436,6 +463,7 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			parse_start(optarg, &kind, &sv);
+			have_o = 1;
 			break;
 		case 'p':
 			part = strtonum(optarg, 0, MLOG_PARTITIONS_MAX - 1,
@@ -477,7 +505,7 @@ main(int argc, char *argv[])
 		warnx("-g and -S cannot be used together");
 		usage();
 	}
-	if (lines >= 0 && kind != 'b') {
+	if (lines >= 0 && have_o) {
 		warnx("-n and -o cannot be used together");
 		usage();
 	}
@@ -554,10 +582,11 @@ main(int argc, char *argv[])
 		any = 0;
 		for (i = 0; i < T.nparts; i++) {
 			p = &T.parts[i];
-			if (!p->done)
-				any = 1;
-			if (!fill(p, follow, until_off, until_ts))
+			if (!fill(p, follow, until_off, until_ts)) {
+				any |= !p->done;
 				continue;
+			}
+			any = 1;
 			if (best == NULL || p->rec.timestamp <
 			    best->rec.timestamp)
 				best = p;
@@ -575,9 +604,11 @@ main(int argc, char *argv[])
 			continue;
 		}
 		emit(best);
-		if (count && ++emitted == count)
+		if (++emitted == count)
 			break;
-		if (T.uncommitted && T.commit == COMMIT_WRITTEN &&
+		/* the clock is read every 1024 records: it is not free */
+		if (T.have_store && T.commit == COMMIT_WRITTEN &&
+		    (emitted & 1023) == 0 &&
 		    mlog_now_us() - T.lastcommit >= COMMIT_EVERY_US) {
 			flush_out();
 			commit(0);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,24 @@ meta_create(struct mlog_log *log, const struct mlog_log_opts *opts)
 	return fsync(log->dirfd);
 }
 
+/* Make a new directory's entry durable. */
+static int
+sync_parent(const char *path)
+{
+	char *copy, *dir;
+	int fd, rc;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = fd < 0 ? -1 : fsync(fd);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
 struct mlog_log *
 mlog_log_open(const char *path, int create, const struct mlog_log_opts *opts)
 {
@@ -188,6 +207,8 @@ mlog_log_open(const char *path, int create, const struct mlog_log_opts *opts)
 	log->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (log->dirfd < 0 && errno == ENOENT && create) {
 		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			goto fail;
+		if (sync_parent(path) < 0)
 			goto fail;
 		log->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}

@@ -18,7 +18,8 @@
 #define MLOG_FORMAT_VERSION	1
 #define MLOG_SEG_HDR		24	/* segment file header size */
 #define MLOG_REC_HDR		29	/* record header size, key and value follow */
-#define MLOG_REC_MAX		(256u << 20) /* hard cap on one record, in bytes */
+#define MLOG_LINE_MAX		(256u << 20) /* longest key + value accepted */
+#define MLOG_REC_MAX		(MLOG_LINE_MAX + 64) /* hard cap on one record */
 #define MLOG_INDEX_INTERVAL	4096	/* bytes of records between index entries */
 #define MLOG_PARTITIONS_MAX	1024
 #define MLOG_SEGMENT_MIN	1024	/* bounds of --segment-size */
@@ -138,9 +139,10 @@ int		mlog_reader_next(struct mlog_reader *, struct mlog_record *rec);
 /* Offset of the first record and one past the last (next to be written). */
 int		mlog_reader_bounds(struct mlog_reader *, uint64_t *start,
 		    uint64_t *end);
-/* Bytes of an invalid tail seen at the end of the last segment (a torn
- * write no writer has recovered yet), 0 if none. */
-uint64_t	mlog_reader_torn(const struct mlog_reader *);
+/* After mlog_reader_next() returned 0: bytes of an invalid tail at the end
+ * of the last segment (a torn write no appender has cut yet), 0 if none or
+ * if an appender is busy there. */
+uint64_t	mlog_reader_torn(struct mlog_reader *);
 
 /* ---- watch.c: waking on appends (inotify) ---- */
 struct mlog_watch;

@@ -7,6 +7,7 @@
  * streams and starts small after a seek, so both replays and point lookups
  * stay cheap.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -38,6 +39,7 @@ struct mlog_reader {
 	int		 have_last;
 	uint64_t	 last;		/* offset of the last record read */
 	uint64_t	 torn;
+	uint64_t	 partial;	/* bytes of an incomplete record at the end */
 };
 
 struct mlog_reader *
@@ -80,8 +82,13 @@ refresh(struct mlog_reader *r)
 	return 0;
 }
 
-/* The first known segment after the current one, refreshing the list when
- * the current one is the last known; 0 when there is none. */
+/*
+ * The first segment after the current one.  A directory listing made while
+ * a writer creates segments may show a newer segment and miss the one just
+ * before it (readdir(3) need not return entries created during the walk),
+ * so a candidate is confirmed by a second listing, made after the first one
+ * ended: every segment older than the candidate existed by then.
+ */
 static int
 next_segment(struct mlog_reader *r, uint64_t *base)
 {
@@ -89,15 +96,15 @@ next_segment(struct mlog_reader *r, uint64_t *base)
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < r->nsegs; i++)
-			if (r->segs[i] > r->base) {
-				*base = r->segs[i];
-				return 1;
-			}
-		if (pass == 0 && refresh(r) < 0)
+		if (refresh(r) < 0)
 			return -1;
+		for (i = 0; i < r->nsegs && r->segs[i] <= r->base; i++)
+			;
+		if (i == r->nsegs)
+			return 0;
+		*base = r->segs[i];
 	}
-	return 0;
+	return 1;
 }
 
 static int
@@ -232,7 +239,7 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			r->off += (size_t)n;
 			r->last = rec->offset;
 			r->have_last = 1;
-			r->torn = 0;
+			r->torn = r->partial = 0;
 			if (rec->offset < r->minoff)
 				continue;
 			if (r->timeskip) {
@@ -269,6 +276,7 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 		if ((rc = next_segment(r, &nbase)) < 0)
 			return -1;
 		if (rc == 0) {
+			r->partial = r->len - r->off;
 			unread(r);
 			return 0;
 		}
@@ -422,8 +430,34 @@ mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
 	return 0;
 }
 
+/*
+ * An incomplete record at the end is normally one being written.  It is torn
+ * only if no appender holds the partition lock and it is still incomplete
+ * once we hold the lock ourselves (shared, briefly, without waiting).
+ */
 uint64_t
-mlog_reader_torn(const struct mlog_reader *r)
+mlog_reader_torn(struct mlog_reader *r)
 {
-	return r->torn;
+	struct seg_scan s;
+	struct stat st;
+	uint64_t torn = 0;
+	int fd;
+
+	if (r->torn > 0 || r->partial == 0 || r->segfd < 0)
+		return r->torn;
+	if ((fd = openat(r->partfd, "lock", O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		close(fd);
+		return 0;
+	}
+	seg_scan_init(&s, r->base);
+	s.pos = r->fpos + r->off;
+	s.next = r->have_last ? r->last + 1 : r->base;
+	if (fstat(r->segfd, &st) == 0 &&
+	    seg_scan_run(r->segfd, &s, (uint64_t)st.st_size, -1) == 0 &&
+	    s.pos < (uint64_t)st.st_size)
+		torn = (uint64_t)st.st_size - s.pos;
+	if (fd >= 0)
+		close(fd);
+	return torn;
 }

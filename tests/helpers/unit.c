@@ -1,0 +1,324 @@
+/*
+ * Unit tests of libmlog pieces that deserve them: checksums, the Kafka
+ * partitioner, the record codec, time and size parsing, the JSON envelope
+ * and offset files.  Prints one line per failed check and a summary line.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlog.h"
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
+
+static void
+check(int ok, const char *what, const char *file, int line)
+{
+	if (ok)
+		passed++;
+	else {
+		failed++;
+		printf("FAIL %s:%d: %s\n", file, line, what);
+	}
+}
+
+static void
+test_crc(void)
+{
+	unsigned char buf[1000];
+	size_t i, n;
+
+	CHECK(mlog_crc32c(0, "123456789", 9) == 0xe3069283);
+	CHECK(mlog_crc32c_portable(0, "123456789", 9) == 0xe3069283);
+	CHECK(mlog_crc32c(0, "", 0) == 0);
+	/* incremental == one shot, hardware == table, at every length */
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	for (n = 0; n < sizeof(buf); n += 13) {
+		CHECK(mlog_crc32c(0, buf, n) == mlog_crc32c_portable(0, buf, n));
+		CHECK(mlog_crc32c(mlog_crc32c(0, buf, n / 3), buf + n / 3,
+		    n - n / 3) == mlog_crc32c(0, buf, n));
+	}
+}
+
+static void
+test_partitioner(void)
+{
+	/* Kafka's murmur2 reference values, made positive */
+	static const struct {
+		const char	*key;
+		int32_t		 h;
+	} v[] = {
+		{ "21", -973932308 },
+		{ "foobar", -790332482 },
+		{ "a-little-bit-long-string", -985981536 },
+		{ "a-little-bit-longer-string", -1486304829 },
+		{ "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971 },
+		{ "abc", 479470107 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		CHECK(mlog_partition_for_key(v[i].key, strlen(v[i].key),
+		    0x80000000u) == ((uint32_t)v[i].h & 0x7fffffff));
+	CHECK(mlog_partition_for_key("x", 1, 1) == 0);
+}
+
+static void
+test_record(void)
+{
+	unsigned char buf[256];
+	struct mlog_record r;
+	size_t need, n, i;
+	ssize_t got;
+
+	n = mlog_record_size(3, 5);
+	CHECK(n == MLOG_REC_HDR + 8);
+	mlog_record_encode(buf, MLOG_TS_UNSET, "key", 3, 1, "value", 5, 0);
+	mlog_record_stamp(buf, 42, 1234567);
+	got = mlog_record_decode(buf, n, &r, &need);
+	CHECK(got == (ssize_t)n);
+	CHECK(r.offset == 42 && r.timestamp == 1234567 && r.has_key &&
+	    r.keylen == 3 && memcmp(r.key, "key", 3) == 0 &&
+	    r.valuelen == 5 && memcmp(r.value, "value", 5) == 0 &&
+	    !r.null_value);
+	/* a preset timestamp survives stamping */
+	mlog_record_encode(buf, 99, NULL, 0, 0, NULL, 0, 1);
+	mlog_record_stamp(buf, 7, 1234567);
+	got = mlog_record_decode(buf, MLOG_REC_HDR, &r, &need);
+	CHECK(got == MLOG_REC_HDR && r.timestamp == 99 && r.null_value &&
+	    !r.has_key);
+	/* short input asks for more */
+	mlog_record_encode(buf, 1, "k", 1, 1, "vv", 2, 0);
+	mlog_record_stamp(buf, 1, 1);
+	n = mlog_record_size(1, 2);
+	CHECK(mlog_record_decode(buf, 2, &r, &need) == 0);
+	CHECK(mlog_record_decode(buf, n - 1, &r, &need) == 0 && need == n);
+	/* any flipped bit after the length is caught */
+	for (i = 4; i < n; i++) {
+		buf[i] ^= 0x10;
+		errno = 0;
+		CHECK(mlog_record_decode(buf, n, &r, &need) == -1 &&
+		    errno == EBADMSG);
+		buf[i] ^= 0x10;
+	}
+	/* absurd lengths are refused before any allocation */
+	buf[0] = buf[1] = buf[2] = buf[3] = 0xff;
+	CHECK(mlog_record_decode(buf, n, &r, &need) == -1 && errno == EBADMSG);
+}
+
+static void
+test_time(void)
+{
+	int64_t t, now = 1800000000000000;
+
+	CHECK(mlog_time_parse("2026-11-22T01:45:00Z", now, &t) == 0 &&
+	    t == 1795311900000000);
+	CHECK(mlog_time_parse("2026-11-22T02:45:00+01:00", now, &t) == 0 &&
+	    t == 1795311900000000);
+	CHECK(mlog_time_parse("2026-11-22 01:45:00.25", now, &t) == 0 &&
+	    t == 1795311900250000);
+	CHECK(mlog_time_parse("2026-11-22", now, &t) == 0 &&
+	    t == 1795305600000000);
+	CHECK(mlog_time_parse("1970-01-01T00:00:00Z", now, &t) == 0 && t == 0);
+	CHECK(mlog_time_parse("2024-02-29T00:00:00Z", now, &t) == 0);
+	CHECK(mlog_time_parse("2023-02-29T00:00:00Z", now, &t) == -1);
+	CHECK(mlog_time_parse("2026-13-01", now, &t) == -1);
+	CHECK(mlog_time_parse("2026-11-22T25:00Z", now, &t) == -1);
+	CHECK(mlog_time_parse("2026-11-22Tjunk", now, &t) == -1);
+	CHECK(mlog_time_parse("1795311900", now, &t) == 0 &&
+	    t == 1795311900000000);
+	CHECK(mlog_time_parse("1795311900123", now, &t) == 0 &&
+	    t == 1795311900123000);
+	CHECK(mlog_time_parse("1795311900123456", now, &t) == 0 &&
+	    t == 1795311900123456);
+	CHECK(mlog_time_parse("1795311900123456789", now, &t) == 0 &&
+	    t == 1795311900123456);
+	CHECK(mlog_time_parse("now", now, &t) == 0 && t == now);
+	CHECK(mlog_time_parse("-1h", now, &t) == 0 &&
+	    t == now - 3600000000LL);
+	CHECK(mlog_time_parse("+90s", now, &t) == 0 && t == now + 90000000);
+	CHECK(mlog_time_parse("yesterday", now, &t) == -1 && errno == EINVAL);
+	CHECK(mlog_time_parse("", now, &t) == -1);
+
+	CHECK(mlog_duration_parse("500ms", &t) == 0 && t == 500000);
+	CHECK(mlog_duration_parse("10s", &t) == 0 && t == 10000000);
+	CHECK(mlog_duration_parse("5m", &t) == 0 && t == 300000000);
+	CHECK(mlog_duration_parse("2h", &t) == 0 && t == 7200000000LL);
+	CHECK(mlog_duration_parse("7d", &t) == 0 && t == 604800000000LL);
+	CHECK(mlog_duration_parse("1.5s", &t) == 0 && t == 1500000);
+	CHECK(mlog_duration_parse("3", &t) == 0 && t == 3000000);
+	CHECK(mlog_duration_parse("250us", &t) == 0 && t == 250);
+	CHECK(mlog_duration_parse("5000ns", &t) == 0 && t == 5);
+	CHECK(mlog_duration_parse("5 minutes", &t) == -1);
+	CHECK(mlog_duration_parse("-5s", &t) == -1);
+	CHECK(mlog_duration_parse("s", &t) == -1);
+}
+
+static void
+test_size(void)
+{
+	uint64_t v;
+
+	CHECK(mlog_size_parse("128M", &v) == 0 && v == 128u << 20);
+	CHECK(mlog_size_parse("4K", &v) == 0 && v == 4096);
+	CHECK(mlog_size_parse("1000", &v) == 0 && v == 1000);
+	CHECK(mlog_size_parse("-1", &v) == -1);
+	CHECK(mlog_size_parse("lots", &v) == -1);
+}
+
+static int
+envelope_roundtrip(const struct mlog_record *in)
+{
+	struct mlog_out o;
+	struct mlog_record out;
+	unsigned char *scratch = NULL;
+	size_t cap = 0;
+	int64_t part;
+	const char *why;
+	int fd[2], ok;
+	char text[4096];
+	ssize_t n;
+
+	if (pipe(fd) < 0 || mlog_out_init(&o, fd[1], 4096) < 0)
+		return 0;
+	ok = mlog_envelope_put(&o, in) == 0 && mlog_out_flush(&o) == 0;
+	close(fd[1]);
+	n = read(fd[0], text, sizeof(text));
+	close(fd[0]);
+	mlog_out_free(&o);
+	ok = ok && n > 0 && mlog_envelope_parse((unsigned char *)text,
+	    (size_t)n, &out, &part, &scratch, &cap, &why) == 0 &&
+	    part == in->partition && out.timestamp == in->timestamp &&
+	    out.has_key == in->has_key && out.keylen == in->keylen &&
+	    (in->keylen == 0 || memcmp(out.key, in->key, in->keylen) == 0) &&
+	    out.null_value == in->null_value && out.valuelen == in->valuelen &&
+	    (in->valuelen == 0 ||
+	    memcmp(out.value, in->value, in->valuelen) == 0);
+	free(scratch);
+	return ok;
+}
+
+static void
+test_envelope(void)
+{
+	static const unsigned char bin[] = { 0xff, 0x00, 0x41, 0xc3, 0x28 };
+	static const char *bad[] = {
+		"", "[]", "{", "{\"value\":1}", "{\"value\":\"a\"} x",
+		"{\"key\":\"a\"}", "{\"value\":\"\\q\"}", "{\"value\":\"a\",}",
+		"{\"value\":\"\\ud800\"}", "{\"partition\":-1,\"value\":\"\"}",
+		"{\"value_base64\":\"abc\"}", "{\"value\":\"a\",\"value\":\"b\"}",
+		"{\"timestamp\":1.5,\"value\":\"\"}", "{\"value\":\"a\nb\"}",
+	};
+	struct mlog_record r, out;
+	unsigned char *scratch = NULL;
+	size_t cap = 0, i;
+	int64_t part;
+	const char *why, *line;
+
+	memset(&r, 0, sizeof(r));
+	r.offset = 5;
+	r.partition = 2;
+	r.timestamp = 1795311900123456;
+	r.has_key = 1;
+	r.key = (const unsigned char *)"user \"7\"\n";
+	r.keylen = 9;
+	r.value = (const unsigned char *)"{\"a\":\"\xc3\xa9\\\t\x01\"}";
+	r.valuelen = strlen((const char *)r.value);
+	CHECK(envelope_roundtrip(&r));
+	r.value = bin;
+	r.valuelen = sizeof(bin);
+	r.key = bin + 1;
+	r.keylen = 4;
+	CHECK(envelope_roundtrip(&r));
+	r.has_key = 0;
+	r.keylen = 0;
+	r.null_value = 1;
+	r.valuelen = 0;
+	CHECK(envelope_roundtrip(&r));
+	r.timestamp = -5;
+	r.null_value = 0;
+	r.value = (const unsigned char *)"";
+	CHECK(envelope_roundtrip(&r));
+
+	line = "{\"x\":[1,{\"y\":null}],\"value\":\"\\u00e9\\ud83d\\ude00\"}";
+	CHECK(mlog_envelope_parse((const unsigned char *)line, strlen(line),
+	    &out, &part, &scratch, &cap, &why) == 0 && part == -1 &&
+	    out.timestamp == MLOG_TS_UNSET && out.valuelen == 6 &&
+	    memcmp(out.value, "\xc3\xa9\xf0\x9f\x98\x80", 6) == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		CHECK(mlog_envelope_parse((const unsigned char *)bad[i],
+		    strlen(bad[i]), &out, &part, &scratch, &cap, &why) == -1 &&
+		    why != NULL);
+	}
+	free(scratch);
+	CHECK(mlog_utf8_valid((const unsigned char *)"\xc3\xa9", 2));
+	CHECK(!mlog_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
+	CHECK(!mlog_utf8_valid((const unsigned char *)"\xed\xa0\x80", 3));
+	CHECK(!mlog_utf8_valid((const unsigned char *)"\xe2\x82", 2));
+}
+
+static void
+test_offsets(void)
+{
+	char dir[] = "/tmp/mlog-unit.XXXXXX", path[64];
+	struct mlog_offsets o;
+	int64_t in[3] = { 5, MLOG_OFFSET_NONE, 9 }, out[3];
+	int fd;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/pos", dir);
+	CHECK(mlog_offsets_file(path, &o) == 0);
+	CHECK(mlog_offsets_load(&o, 0, out, 3) == 0 &&
+	    out[0] == MLOG_OFFSET_NONE && out[2] == MLOG_OFFSET_NONE);
+	CHECK(mlog_offsets_store(&o, 1, in, 3) == 0);
+	CHECK(mlog_offsets_load(&o, 0, out, 3) == 0 &&
+	    out[0] == MLOG_OFFSET_NONE);
+	CHECK(mlog_offsets_load(&o, 1, out, 3) == 0 && out[0] == 5 &&
+	    out[1] == MLOG_OFFSET_NONE && out[2] == 9);
+	CHECK(mlog_offsets_commit_pending(&o) == 0);
+	CHECK(mlog_offsets_load(&o, 0, out, 3) == 0 && out[0] == 5 &&
+	    out[2] == 9);
+	CHECK(mlog_offsets_commit_pending(&o) == -1 && errno == ENOENT);
+	/* a file that is not an offsets file is refused, not overwritten */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0 && write(fd, "hello\n", 6) == 6);
+	close(fd);
+	CHECK(mlog_offsets_load(&o, 0, out, 3) == -1 && errno == EBADMSG);
+	unlink(path);
+	mlog_offsets_release(&o);
+	rmdir(dir);
+
+	CHECK(mlog_group_name_valid("nightly-report_2"));
+	CHECK(!mlog_group_name_valid(""));
+	CHECK(!mlog_group_name_valid(".."));
+	CHECK(!mlog_group_name_valid(".hidden"));
+	CHECK(!mlog_group_name_valid("a/b"));
+	CHECK(!mlog_group_name_valid("tab\there"));
+}
+
+int
+main(void)
+{
+	test_crc();
+	test_partitioner();
+	test_record();
+	test_time();
+	test_size();
+	test_envelope();
+	test_offsets();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
