@@ -40,6 +40,7 @@ static struct {
 	int			 print;
 	struct mlog_out		 out;
 	unsigned char		*in;		/* input buffer */
+	unsigned char		*scratch;	/* decoded envelope fields */
 	enum mlog_fsync		 fsync;
 	int64_t			 interval, lastsync;
 	int			 dirty;
@@ -330,7 +331,7 @@ main(int argc, char *argv[])
 	struct mlog_log_opts opts = { 0 };
 	struct mlog_record er;
 	struct sigaction sa;
-	unsigned char *buf, *nb, *line, *end, *k, *scratch = NULL;
+	unsigned char *buf, *nb, *line, *end, *k;
 	const char *errstr, *why, *delim = NULL;
 	uint64_t maxrec = DEF_MAX_RECORD, size, lineno = 0;
 	size_t cap = READ_SIZE, start = 0, len = 0, dlen = 0, llen, scap = 0;
@@ -492,7 +493,7 @@ main(int argc, char *argv[])
 			start = (size_t)(end - buf) + (end < buf + len);
 			if (json) {
 				if (mlog_envelope_parse(line, llen, &er, &epart,
-				    &scratch, &scap, &why) < 0)
+				    &A.scratch, &scap, &why) < 0)
 					bad_line(lineno, "bad envelope: %s", why);
 				if (epart >= (int64_t)A.log->partitions &&
 				    fixed < 0)

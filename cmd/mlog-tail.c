@@ -49,6 +49,7 @@ static struct {
 	int64_t			*offs;
 	int64_t			 lastcommit;
 	int			 uncommitted;
+	struct mlog_watch	*watch;
 } T;
 
 static volatile sig_atomic_t stop_sig;
@@ -573,7 +574,7 @@ main(int argc, char *argv[])
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (follow && (watch = mlog_watch_open(T.log)) == NULL)
+	if (follow && (watch = T.watch = mlog_watch_open(T.log)) == NULL)
 		err(1, "%s: inotify", T.log->path);
 	T.lastcommit = mlog_now_us();
 

@@ -73,8 +73,56 @@ crc_hw(uint32_t crc, const unsigned char *p, size_t len)
 		crc = __builtin_ia32_crc32qi(crc, *p++);
 	return crc;
 }
+/* Three independent buffers at once: the crc32 instruction has a latency
+ * of three cycles and a throughput of one, so three chains run in the time
+ * of one.  Records are short; this is how they are checked fast. */
+__attribute__((target("sse4.2")))
+static void
+crc_hw3(const unsigned char *const p[3], const size_t len[3], uint32_t c[3])
+{
+	const unsigned char *a = p[0], *b = p[1], *d = p[2];
+	uint64_t ca = ~c[0] & 0xffffffffu, cb = ~c[1] & 0xffffffffu;
+	uint64_t cd = ~c[2] & 0xffffffffu, wa, wb, wd;
+	size_t n = len[0], i;
+
+	if (len[1] < n)
+		n = len[1];
+	if (len[2] < n)
+		n = len[2];
+	n &= ~(size_t)7;
+	for (i = 0; i < n; i += 8) {
+		memcpy(&wa, a + i, 8);
+		memcpy(&wb, b + i, 8);
+		memcpy(&wd, d + i, 8);
+		ca = __builtin_ia32_crc32di(ca, wa);
+		cb = __builtin_ia32_crc32di(cb, wb);
+		cd = __builtin_ia32_crc32di(cd, wd);
+	}
+	c[0] = ~crc_hw((uint32_t)ca, a + n, len[0] - n);
+	c[1] = ~crc_hw((uint32_t)cb, b + n, len[1] - n);
+	c[2] = ~crc_hw((uint32_t)cd, d + n, len[2] - n);
+}
 #define HAVE_HW	1
 #endif
+
+void
+mlog_crc32c_many(const unsigned char *const *p, const size_t *len,
+    uint32_t *crc, size_t n)
+{
+	size_t i = 0;
+
+#ifdef HAVE_HW
+	if (use_hw < 0)
+		use_hw = __builtin_cpu_supports("sse4.2");
+	if (use_hw)
+		for (; i + 3 <= n; i += 3) {
+			crc[i] = crc[i + 1] = crc[i + 2] = 0;
+			crc_hw3(p + i, len + i, crc + i);
+		}
+#endif
+	for (; i < n; i++)
+		crc[i] = mlog_crc32c(0, p[i], len[i]);
+}
 
 uint32_t
 mlog_crc32c(uint32_t crc, const void *buf, size_t len)

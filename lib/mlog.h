@@ -47,6 +47,9 @@ const char	*mlog_strerror(int err);
 
 /* ---- crc32c.c ---- */
 uint32_t	mlog_crc32c(uint32_t crc, const void *buf, size_t len);
+/* crc[i] = mlog_crc32c(0, p[i], len[i]) for n buffers, several at once. */
+void		mlog_crc32c_many(const unsigned char *const *p, const size_t *len,
+		    uint32_t *crc, size_t n);
 /* The table-driven version, always; for tests of the hardware path. */
 uint32_t	mlog_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 
@@ -62,6 +65,10 @@ void		mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now);
  * record's total size, 0 when more bytes are needed (*need says how many in
  * all), or -1 with EBADMSG when the bytes are not a valid record. */
 ssize_t		mlog_record_decode(const unsigned char *buf, size_t avail,
+		    struct mlog_record *rec, size_t *need);
+/* mlog_record_decode() without the CRC check, for callers that check
+ * many records' CRCs at once. */
+ssize_t		mlog_record_parse(const unsigned char *buf, size_t avail,
 		    struct mlog_record *rec, size_t *need);
 void		mlog_segment_name(char *buf, size_t len, uint64_t base,
 		    const char *ext);

@@ -8,10 +8,12 @@
  * stay cheap.
  */
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -40,7 +42,69 @@ struct mlog_reader {
 	uint64_t	 last;		/* offset of the last record read */
 	uint64_t	 torn;
 	uint64_t	 partial;	/* bytes of an incomplete record at the end */
+	uint64_t	 vpos;		/* CRCs are checked up to this position */
+	unsigned char	*heap;		/* the read buffer, when buf is a map */
+	size_t		 maplen;	/* buf maps a sealed segment when > 0 */
 };
+
+#define VERIFY_AHEAD	48	/* records whose CRCs are checked together */
+
+/* Back to reading through the heap buffer. */
+static void
+unmap(struct mlog_reader *r)
+{
+	if (r->maplen == 0)
+		return;
+	munmap(r->buf, r->maplen);
+	r->buf = r->heap;
+	r->maplen = 0;
+	r->fpos = r->len = r->off = 0;
+}
+
+/*
+ * A sealed segment (a later one exists) never changes again, so it is read
+ * through a map: no copy into our buffer.  The segment being appended to is
+ * read with pread(2) instead: a torn tail cut under a map would be SIGBUS.
+ */
+static int
+map_sealed(struct mlog_reader *r)
+{
+	struct stat st;
+	uint64_t pos = r->fpos + r->off;
+	size_t i;
+	void *m;
+
+	for (i = 0; i < r->nsegs && r->segs[i] <= r->base; i++)
+		;
+	if (i == r->nsegs || fstat(r->segfd, &st) < 0 ||
+	    (uint64_t)st.st_size <= pos || (uint64_t)st.st_size > SIZE_MAX)
+		return 0;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, r->segfd, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	r->heap = r->buf;
+	r->buf = m;
+	r->maplen = (size_t)st.st_size;
+	r->fpos = 0;
+	r->off = (size_t)pos;
+	r->len = r->maplen;
+	return 1;
+}
+
+/* Continue at byte pos of the current segment. */
+static void
+seek_within(struct mlog_reader *r, uint64_t pos)
+{
+	r->vpos = 0;
+	if (r->maplen > 0 && pos <= r->maplen)
+		r->off = (size_t)pos;
+	else {
+		unmap(r);
+		r->fpos = pos;
+		r->len = r->off = 0;
+	}
+}
 
 struct mlog_reader *
 mlog_reader_open(int partfd, uint32_t partition)
@@ -61,6 +125,7 @@ mlog_reader_close(struct mlog_reader *r)
 {
 	if (r == NULL)
 		return;
+	unmap(r);
 	if (r->segfd >= 0)
 		close(r->segfd);
 	free(r->segs);
@@ -117,11 +182,13 @@ open_segment(struct mlog_reader *r, uint64_t base, uint64_t pos)
 	if ((fd = openat(r->partfd, name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) < 0)
 		return -1;
+	unmap(r);
 	if (r->segfd >= 0)
 		close(r->segfd);
 	r->segfd = fd;
 	r->base = base;
 	r->hdr_ok = 0;
+	r->vpos = 0;
 	r->fpos = pos;
 	r->len = r->off = 0;
 	r->readsz = READ_MIN;
@@ -173,6 +240,8 @@ reserve(struct mlog_reader *r, size_t need)
 static void
 unread(struct mlog_reader *r)
 {
+	if (r->maplen > 0)
+		return;		/* a sealed segment: nothing will change */
 	r->fpos += r->off;
 	r->len = r->off = 0;
 }
@@ -196,6 +265,31 @@ invalid(struct mlog_reader *r)
 	r->torn = (uint64_t)st.st_size > r->fpos ?
 	    (uint64_t)st.st_size - r->fpos : 0;
 	return 0;
+}
+
+/* Check the CRCs of the complete records from r->off on, several at a
+ * time; returns how many in a row are valid. */
+static size_t
+verify_ahead(struct mlog_reader *r)
+{
+	const unsigned char *p[VERIFY_AHEAD];
+	size_t len[VERIFY_AHEAD], need, at = r->off, k = 0, i;
+	uint32_t crc[VERIFY_AHEAD];
+	struct mlog_record tmp;
+	ssize_t n;
+
+	while (k < VERIFY_AHEAD && (n = mlog_record_parse(r->buf + at,
+	    r->len - at, &tmp, &need)) > 0) {
+		p[k] = r->buf + at + 8;
+		len[k++] = (size_t)n - 8;
+		at += (size_t)n;
+	}
+	mlog_crc32c_many(p, len, crc, k);
+	at = r->off;
+	for (i = 0; i < k && get32(p[i] - 4) == crc[i]; i++)
+		at += len[i] + 8;
+	r->vpos = r->fpos + at;
+	return i;
 }
 
 static int
@@ -222,14 +316,15 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 	for (;;) {
 		if (!r->hdr_ok && (rc = check_header(r)) <= 0)
 			return rc;
-		n = mlog_record_decode(r->buf + r->off, r->len - r->off, rec,
+		n = mlog_record_parse(r->buf + r->off, r->len - r->off, rec,
 		    &need);
+		if (n > 0 && r->fpos + r->off >= r->vpos && verify_ahead(r) == 0)
+			n = -1;
 		if (n > 0) {
 			if (r->verify && rec->offset != r->verify_off) {
 				/* the index lied: scan the segment instead */
 				r->verify = 0;
-				r->fpos = MLOG_SEG_HDR;
-				r->len = r->off = 0;
+				seek_within(r, MLOG_SEG_HDR);
 				r->have_last = 0;
 				continue;
 			}
@@ -256,6 +351,20 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			errno = EBADMSG;
 			return -1;
 		}
+		if (r->maplen > 0) {
+			/* the end of a sealed segment */
+			if (r->len > r->off) {
+				errno = EBADMSG;
+				return -1;
+			}
+			if ((rc = next_segment(r, &nbase)) <= 0)
+				return rc;
+			if (open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+				return -1;
+			continue;
+		}
+		if (r->len == r->off && map_sealed(r))
+			continue;
 		want = r->readsz;
 		if (reserve(r, need > want ? need : want) < 0)
 			return -1;
@@ -293,12 +402,56 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 	}
 }
 
-/* Open segment i's index and return the segment's size. */
+static int
+index_sound(int idxfd, uint64_t base)
+{
+	unsigned char hdr[IDX_HDR];
+	struct stat st;
+
+	return fstat(idxfd, &st) == 0 && st.st_size >= IDX_HDR &&
+	    (st.st_size - IDX_HDR) % IDX_ENTRY == 0 &&
+	    pread_full(idxfd, hdr, IDX_HDR, 0) == IDX_HDR &&
+	    memcmp(hdr, IDX_MAGIC, 8) == 0 && get64(hdr + 8) == base;
+}
+
+/*
+ * Rebuild the missing or damaged index of a sealed segment beside it and
+ * rename it into place; no appender touches a sealed segment's index, so
+ * no lock is needed.  A reader without write access just scans.
+ */
+static int
+index_rebuild(struct mlog_reader *r, uint64_t base, uint64_t size)
+{
+	char name[NAME_LEN], tmp[NAME_LEN + 24];
+	unsigned char hdr[IDX_HDR];
+	struct seg_scan s;
+	int fd;
+
+	mlog_segment_name(name, sizeof(name), base, "idx");
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
+	if ((fd = openat(r->partfd, tmp, O_RDWR | O_CREAT | O_TRUNC |
+	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+		return -1;
+	idx_header(hdr, base);
+	seg_scan_init(&s, base);
+	if (write_all(fd, hdr, IDX_HDR) < 0 ||
+	    seg_scan_run(r->segfd, &s, size, fd) < 0 || s.pos != size ||
+	    renameat(r->partfd, tmp, r->partfd, name) < 0) {
+		close(fd);
+		unlinkat(r->partfd, tmp, 0);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open a segment and its index; returns the segment's size. */
 static int
 open_index(struct mlog_reader *r, uint64_t base, int *idxfd, uint64_t *size)
 {
 	char name[NAME_LEN];
 	struct stat st;
+	size_t i;
+	int fd;
 
 	*idxfd = -1;
 	if (open_segment(r, base, MLOG_SEG_HDR) < 0 ||
@@ -306,15 +459,24 @@ open_index(struct mlog_reader *r, uint64_t base, int *idxfd, uint64_t *size)
 		return -1;
 	*size = (uint64_t)st.st_size;
 	mlog_segment_name(name, sizeof(name), base, "idx");
-	*idxfd = openat(r->partfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(r->partfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && index_sound(fd, base)) {
+		*idxfd = fd;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < r->nsegs && r->segs[i] <= base; i++)
+		;
+	if (i < r->nsegs)
+		*idxfd = index_rebuild(r, base, *size);
 	return 0;
 }
 
 static void
 position(struct mlog_reader *r, const struct idx_entry *e)
 {
-	r->fpos = e->pos;
-	r->len = r->off = 0;
+	seek_within(r, e->pos);
 	r->verify = e->rel > 0;
 	r->verify_off = r->base + e->rel;
 	r->have_last = 0;

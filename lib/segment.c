@@ -90,7 +90,7 @@ mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now)
 }
 
 ssize_t
-mlog_record_decode(const unsigned char *buf, size_t avail,
+mlog_record_parse(const unsigned char *buf, size_t avail,
     struct mlog_record *rec, size_t *need)
 {
 	uint32_t len, klen;
@@ -116,8 +116,7 @@ mlog_record_decode(const unsigned char *buf, size_t avail,
 	if ((attr & ~(MLOG_ATTR_KEY | MLOG_ATTR_NULLVAL)) != 0 ||
 	    klen > total - MLOG_REC_HDR ||
 	    (!(attr & MLOG_ATTR_KEY) && klen != 0) ||
-	    ((attr & MLOG_ATTR_NULLVAL) && klen != total - MLOG_REC_HDR) ||
-	    get32(buf + 4) != mlog_crc32c(0, buf + 8, len - 4)) {
+	    ((attr & MLOG_ATTR_NULLVAL) && klen != total - MLOG_REC_HDR)) {
 		errno = EBADMSG;
 		return -1;
 	}
@@ -130,6 +129,19 @@ mlog_record_decode(const unsigned char *buf, size_t avail,
 	rec->value = buf + MLOG_REC_HDR + klen;
 	rec->valuelen = total - MLOG_REC_HDR - klen;
 	return (ssize_t)total;
+}
+
+ssize_t
+mlog_record_decode(const unsigned char *buf, size_t avail,
+    struct mlog_record *rec, size_t *need)
+{
+	ssize_t n = mlog_record_parse(buf, avail, rec, need);
+
+	if (n > 0 && get32(buf + 4) != mlog_crc32c(0, buf + 8, (size_t)n - 8)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return n;
 }
 
 void

@@ -148,8 +148,8 @@ timed() {
 	seq 1 1000 | mlog-append L
 	yes | mlog-append L 3>&- &
 	writer=$!
-	wait_for sh -c '[ "$(mlog-tail -o -1 -F %o L)" -gt 1100 ]'
-	end=$(( $(mlog-tail -o -1 -F %o L) + 1 ))
+	wait_for sh -c '[ "$(mlog-tail -o -1 -c 1 -F %o L)" -gt 1100 ]'
+	end=$(( $(mlog-tail -o -1 -c 1 -F %o L) + 1 ))
 	run timeout 20 mlog-tail -e -F '%o\n' L
 	kill "$writer"
 	assert_success
@@ -452,6 +452,8 @@ timed() {
 	done
 	run mlog-tail -o @0 -c 1 L
 	assert_output 0
+	# a seek rebuilt the sealed segment's index on disk
+	[ -s L/p0/00000000000000000000.idx ]
 	# and appending repairs the active segment's index
 	echo 50000 | mlog-append L
 	run mlog-tail -o 49990 -c 1 L

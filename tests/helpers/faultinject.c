@@ -149,7 +149,7 @@ sym(const char *name)
 __attribute__((constructor)) static void
 init(void)
 {
-	char *s, *copy, *tok;
+	char *s, *copy, *rest, *tok;
 
 	RESOLVE(real_write, "write");
 	RESOLVE(real_read, "read");
@@ -165,10 +165,11 @@ init(void)
 	RESOLVE(real_renameat, "renameat");
 	if ((s = getenv("MLOG_FAULT")) == NULL || *s == '\0')
 		return;
-	if ((copy = strdup(s)) == NULL)
+	if ((rest = copy = strdup(s)) == NULL)
 		err(125, "faultinject");
-	while ((tok = strsep(&copy, ",")) != NULL)
+	while ((tok = strsep(&rest, ",")) != NULL)
 		parse(tok);
+	free(copy);	/* parse() copied what it keeps */
 }
 
 static int
