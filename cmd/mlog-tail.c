@@ -211,8 +211,15 @@ emit(struct part *p)
 
 	switch (T.mode) {
 	case OUT_VALUE:
-		rc = mlog_out_write(&T.out, r->value, r->valuelen) < 0 ||
-		    mlog_out_putc(&T.out, T.term) < 0;
+		if (T.out.cap - T.out.len > r->valuelen) {
+			/* the common case, without a call per byte run */
+			memcpy(T.out.buf + T.out.len, r->value, r->valuelen);
+			T.out.len += r->valuelen;
+			T.out.buf[T.out.len++] = (unsigned char)T.term;
+			rc = 0;
+		} else
+			rc = mlog_out_write(&T.out, r->value, r->valuelen) < 0 ||
+			    mlog_out_putc(&T.out, T.term) < 0;
 		break;
 	case OUT_JSON:
 		rc = mlog_envelope_put(&T.out, r) < 0 ||

@@ -292,6 +292,23 @@ verify_ahead(struct mlog_reader *r)
 	return i;
 }
 
+/* The fields of a record verify_ahead() already parsed and checked. */
+static inline ssize_t
+parsed(const unsigned char *p, struct mlog_record *rec)
+{
+	size_t total = (size_t)get32(p) + 4, klen = get32(p + 25);
+
+	rec->offset = get64(p + 8);
+	rec->timestamp = (int64_t)get64(p + 16);
+	rec->has_key = (p[24] & MLOG_ATTR_KEY) != 0;
+	rec->null_value = (p[24] & MLOG_ATTR_NULLVAL) != 0;
+	rec->key = p + MLOG_REC_HDR;
+	rec->keylen = klen;
+	rec->value = p + MLOG_REC_HDR + klen;
+	rec->valuelen = total - MLOG_REC_HDR - klen;
+	return (ssize_t)total;
+}
+
 static int
 start(struct mlog_reader *r)
 {
@@ -316,9 +333,10 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 	for (;;) {
 		if (!r->hdr_ok && (rc = check_header(r)) <= 0)
 			return rc;
-		n = mlog_record_parse(r->buf + r->off, r->len - r->off, rec,
-		    &need);
-		if (n > 0 && r->fpos + r->off >= r->vpos && verify_ahead(r) == 0)
+		if (r->fpos + r->off < r->vpos)
+			n = parsed(r->buf + r->off, rec);
+		else if ((n = mlog_record_parse(r->buf + r->off,
+		    r->len - r->off, rec, &need)) > 0 && verify_ahead(r) == 0)
 			n = -1;
 		if (n > 0) {
 			if (r->verify && rec->offset != r->verify_off) {
