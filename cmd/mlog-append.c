@@ -1,6 +1,8 @@
 /*
  * mlog-append: append records read from standard input to a log.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <err.h>
@@ -43,6 +45,14 @@ static struct {
 	unsigned char		*scratch;	/* decoded envelope fields */
 	enum mlog_fsync		 fsync;
 	int64_t			 interval, lastsync;
+	int64_t			 now;		/* append time of this input chunk */
+	/* how input lines become records */
+	int			 sep, json;
+	const char		*delim;
+	size_t			 dlen;
+	int64_t			 fixed;
+	uint64_t		 maxrec, lineno;
+	size_t			 scap;
 	int			 dirty;
 } A;
 
@@ -176,6 +186,7 @@ flush(void)
 		sync_now();
 	if (A.log->partitions > 1)
 		A.sticky = (A.sticky + 1) % A.log->partitions;
+	A.now = mlog_now_us();
 }
 
 static void
@@ -202,8 +213,8 @@ add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
 			err(1, NULL);
 		A.order = no;
 	}
-	mlog_record_encode(b->buf + b->len, ts, key, klen, has_key, val, vlen,
-	    null_value);
+	mlog_record_encode(b->buf + b->len, ts == MLOG_TS_UNSET ? A.now : ts,
+	    key, klen, has_key, val, vlen, null_value);
 	b->len += need;
 	b->nrec++;
 	A.order[A.norder++] = p;
@@ -232,6 +243,104 @@ choose(int64_t fixed, const unsigned char *key, size_t klen, int has_key)
 	if (has_key)
 		return mlog_partition_for_key(key, klen, A.log->partitions);
 	return A.sticky;
+}
+
+/*
+ * Turn the complete lines of buf[start, len) into records (and, at end of
+ * input, the unterminated last one); returns where the unused rest starts.
+ */
+static size_t
+records(unsigned char *buf, size_t start, size_t len, int eof)
+{
+	struct mlog_record er;
+	unsigned char *line, *end, *k;
+	const char *why;
+	size_t llen;
+	int64_t epart;
+	uint32_t p;
+
+	for (;;) {
+		line = buf + start;
+		end = memchr(line, A.sep, len - start);
+		if (end == NULL) {
+			if (!eof || start == len)
+				break;
+			end = buf + len;	/* last line, unterminated */
+		}
+		llen = (size_t)(end - line);
+		A.lineno++;
+		if (llen > A.maxrec)
+			bad_line(A.lineno, "record of %zu bytes is longer "
+			    "than --max-record (%" PRIu64 ")", llen, A.maxrec);
+		start = (size_t)(end - buf) + (end < buf + len);
+		if (A.json) {
+			if (mlog_envelope_parse(line, llen, &er, &epart,
+			    &A.scratch, &A.scap, &why) < 0)
+				bad_line(A.lineno, "bad envelope: %s", why);
+			if (epart >= (int64_t)A.log->partitions && A.fixed < 0)
+				bad_line(A.lineno, "partition %" PRId64
+				    " is out of range (the log has %u)",
+				    epart, A.log->partitions);
+			p = choose(A.fixed >= 0 ? A.fixed : epart,
+			    er.key, er.keylen, er.has_key);
+			add(p, er.timestamp, er.key, er.keylen, er.has_key,
+			    er.value, er.valuelen, er.null_value);
+		} else if (A.delim != NULL && (k = memmem(line, llen,
+		    A.delim, A.dlen)) != NULL) {
+			p = choose(A.fixed, line, (size_t)(k - line), 1);
+			add(p, MLOG_TS_UNSET, line, (size_t)(k - line), 1,
+			    k + A.dlen, llen - (size_t)(k - line) - A.dlen, 0);
+		} else {
+			p = choose(A.fixed, NULL, 0, 0);
+			add(p, MLOG_TS_UNSET, NULL, 0, 0, line, llen, 0);
+		}
+		if (A.pending >= BATCH_BYTES)
+			flush();
+		if (end == buf + len)
+			break;
+	}
+	if (len - start > A.maxrec)
+		bad_line(A.lineno + 1, "record is longer than --max-record (%"
+		    PRIu64 ")", A.maxrec);
+	return start;
+}
+
+/*
+ * A regular file on standard input is read through a map, saving a copy;
+ * its unterminated end, if any, is left in buf for the read(2) loop, which
+ * also picks up whatever was appended to the file meanwhile.
+ */
+static size_t
+map_input(unsigned char **buf, size_t *cap)
+{
+	struct stat st;
+	unsigned char *m, *nb;
+	off_t cur, aligned;
+	size_t n, used, rest;
+
+	if (fstat(0, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (cur = lseek(0, 0, SEEK_CUR)) < 0 || st.st_size <= cur)
+		return 0;
+	aligned = cur & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
+	n = (size_t)(st.st_size - aligned);
+	if ((m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, 0, aligned)) ==
+	    MAP_FAILED)
+		return 0;
+	(void)madvise(m, n, MADV_SEQUENTIAL);
+	used = (size_t)(cur - aligned);
+	used = records(m, used, n, 0);
+	rest = n - used;
+	if (rest > *cap) {
+		if ((nb = realloc(*buf, rest)) == NULL)
+			err(1, NULL);
+		*buf = A.in = nb;
+		*cap = rest;
+	}
+	memcpy(*buf, m + used, rest);
+	munmap(m, n);
+	if (lseek(0, st.st_size, SEEK_SET) < 0)
+		err(1, "stdin");
+	return rest;
 }
 
 /* Wait until input is readable; sync on the interval meanwhile. */
@@ -329,24 +438,24 @@ main(int argc, char *argv[])
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct mlog_log_opts opts = { 0 };
-	struct mlog_record er;
 	struct sigaction sa;
-	unsigned char *buf, *nb, *line, *end, *k;
-	const char *errstr, *why, *delim = NULL;
-	uint64_t maxrec = DEF_MAX_RECORD, size, lineno = 0;
-	size_t cap = READ_SIZE, start = 0, len = 0, dlen = 0, llen, scap = 0;
-	int64_t fixed = -1, epart;
-	uint32_t p;
+	unsigned char *buf, *nb;
+	const char *errstr;
+	uint64_t size;
+	size_t cap = READ_SIZE, start = 0, len = 0;
 	ssize_t n;
-	int c, sep = '\n', json = 0, eof = 0;
+	int c, eof = 0;
 
+	A.sep = '\n';
+	A.fixed = -1;
+	A.maxrec = DEF_MAX_RECORD;
 	A.fsync = MLOG_FSYNC_INTERVAL;
 	A.interval = 1000000;
 	while ((c = getopt_long(argc, argv, "0A:hJK:m:OP:p:s:y:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case '0':
-			sep = '\0';
+			A.sep = '\0';
 			break;
 		case 'A':
 			if (mlog_duration_parse(optarg,
@@ -360,19 +469,19 @@ main(int argc, char *argv[])
 			help();
 			break;
 		case 'J':
-			json = 1;
+			A.json = 1;
 			break;
 		case 'K':
 			if (*optarg == '\0') {
 				warnx("--key-delimiter: empty delimiter");
 				usage();
 			}
-			delim = optarg;
-			dlen = strlen(optarg);
+			A.delim = optarg;
+			A.dlen = strlen(optarg);
 			break;
 		case 'm':
-			if (mlog_size_parse(optarg, &maxrec) < 0 ||
-			    maxrec == 0 || maxrec > MLOG_LINE_MAX) {
+			if (mlog_size_parse(optarg, &A.maxrec) < 0 ||
+			    A.maxrec == 0 || A.maxrec > MLOG_LINE_MAX) {
 				warnx("--max-record: bad size (1 to 256M): %s",
 				    optarg);
 				usage();
@@ -391,7 +500,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'p':
-			fixed = strtonum(optarg, 0, MLOG_PARTITIONS_MAX - 1,
+			A.fixed = strtonum(optarg, 0, MLOG_PARTITIONS_MAX - 1,
 			    &errstr);
 			if (errstr != NULL) {
 				warnx("--partition: %s: %s", errstr, optarg);
@@ -418,7 +527,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 1)
 		usage();
-	if (json && delim != NULL) {
+	if (A.json && A.delim != NULL) {
 		warnx("-J and -K cannot be used together");
 		usage();
 	}
@@ -436,9 +545,9 @@ main(int argc, char *argv[])
 			mismatch(argv[0], &opts);
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
 	}
-	if (fixed >= (int64_t)A.log->partitions)
+	if (A.fixed >= (int64_t)A.log->partitions)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
-		    "%u partition%s)", fixed, A.log->partitions,
+		    "%u partition%s)", A.fixed, A.log->partitions,
 		    A.log->partitions == 1 ? "" : "s");
 	if ((A.w = mlog_writer_open(A.log, A.fsync, recovered, NULL)) == NULL ||
 	    (A.b = calloc(A.log->partitions, sizeof(*A.b))) == NULL ||
@@ -449,6 +558,8 @@ main(int argc, char *argv[])
 	A.firstline = 1;
 	/* like Kafka's sticky partitioner: runs start on different partitions */
 	A.sticky = arc4random_uniform(A.log->partitions);
+	A.now = mlog_now_us();
+	len = map_input(&buf, &cap);
 
 	while (!eof && !stop_sig) {
 		if (start > 0 && (start == len || len == cap)) {
@@ -476,53 +587,8 @@ main(int argc, char *argv[])
 		if (n == 0)
 			eof = 1;
 		len += (size_t)n;
-		for (;;) {
-			line = buf + start;
-			end = memchr(line, sep, len - start);
-			if (end == NULL) {
-				if (!eof || start == len)
-					break;
-				end = buf + len;	/* last line, unterminated */
-			}
-			llen = (size_t)(end - line);
-			lineno++;
-			if (llen > maxrec)
-				bad_line(lineno, "record of %zu bytes is longer "
-				    "than --max-record (%" PRIu64 ")", llen,
-				    maxrec);
-			start = (size_t)(end - buf) + (end < buf + len);
-			if (json) {
-				if (mlog_envelope_parse(line, llen, &er, &epart,
-				    &A.scratch, &scap, &why) < 0)
-					bad_line(lineno, "bad envelope: %s", why);
-				if (epart >= (int64_t)A.log->partitions &&
-				    fixed < 0)
-					bad_line(lineno, "partition %" PRId64
-					    " is out of range (the log has %u)",
-					    epart, A.log->partitions);
-				p = choose(fixed >= 0 ? fixed : epart,
-				    er.key, er.keylen, er.has_key);
-				add(p, er.timestamp, er.key, er.keylen,
-				    er.has_key, er.value, er.valuelen,
-				    er.null_value);
-			} else if (delim != NULL && (k = memmem(line, llen,
-			    delim, dlen)) != NULL) {
-				p = choose(fixed, line, (size_t)(k - line), 1);
-				add(p, MLOG_TS_UNSET, line, (size_t)(k - line),
-				    1, k + dlen, llen - (size_t)(k - line) -
-				    dlen, 0);
-			} else {
-				p = choose(fixed, NULL, 0, 0);
-				add(p, MLOG_TS_UNSET, NULL, 0, 0, line, llen, 0);
-			}
-			if (A.pending >= BATCH_BYTES)
-				flush();
-			if (end == buf + len)
-				break;
-		}
-		if (len - start > maxrec)
-			bad_line(lineno + 1, "record is longer than "
-			    "--max-record (%" PRIu64 ")", maxrec);
+		A.now = mlog_now_us();	/* once per read: the clock is not free */
+		start = records(buf, start, len, eof);
 		if (eof || !input_ready())
 			flush();
 	}

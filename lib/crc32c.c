@@ -102,8 +102,45 @@ crc_hw3(const unsigned char *const p[3], const size_t len[3], uint32_t c[3])
 	c[1] = ~crc_hw((uint32_t)cb, b + n, len[1] - n);
 	c[2] = ~crc_hw((uint32_t)cd, d + n, len[2] - n);
 }
+__attribute__((target("sse4.2")))
+static uint32_t
+crc_copy_hw(uint32_t crc, unsigned char *d, const unsigned char *p,
+    size_t len)
+{
+	uint64_t c = ~crc & 0xffffffffu, w;
+	uint32_t c32;
+
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		memcpy(d, &w, 8);
+		c = __builtin_ia32_crc32di(c, w);
+		p += 8;
+		d += 8;
+		len -= 8;
+	}
+	c32 = (uint32_t)c;
+	while (len--) {
+		*d++ = *p;
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	}
+	return ~c32;
+}
 #define HAVE_HW	1
 #endif
+
+/* Copy len bytes and return their CRC, in one pass over the data. */
+uint32_t
+mlog_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len)
+{
+#ifdef HAVE_HW
+	if (use_hw < 0)
+		use_hw = __builtin_cpu_supports("sse4.2");
+	if (use_hw)
+		return crc_copy_hw(crc, dst, src, len);
+#endif
+	memcpy(dst, src, len);
+	return mlog_crc32c(crc, dst, len);
+}
 
 void
 mlog_crc32c_many(const unsigned char *const *p, const size_t *len,

@@ -24,7 +24,7 @@
 #define MLOG_PARTITIONS_MAX	1024
 #define MLOG_SEGMENT_MIN	1024	/* bounds of --segment-size */
 #define MLOG_SEGMENT_MAX	(1ull << 30)
-#define MLOG_TS_UNSET		INT64_MIN /* "stamp the append time" */
+#define MLOG_TS_UNSET		INT64_MIN /* no timestamp given (envelopes) */
 
 #define MLOG_ATTR_KEY		0x01	/* the record has a key (maybe empty) */
 #define MLOG_ATTR_NULLVAL	0x02	/* the value is null (a tombstone) */
@@ -47,6 +47,9 @@ const char	*mlog_strerror(int err);
 
 /* ---- crc32c.c ---- */
 uint32_t	mlog_crc32c(uint32_t crc, const void *buf, size_t len);
+/* memcpy() that also returns the CRC of what it copied. */
+uint32_t	mlog_crc32c_copy(uint32_t crc, void *dst, const void *src,
+		    size_t len);
 /* crc[i] = mlog_crc32c(0, p[i], len[i]) for n buffers, several at once. */
 void		mlog_crc32c_many(const unsigned char *const *p, const size_t *len,
 		    uint32_t *crc, size_t n);
@@ -55,12 +58,12 @@ uint32_t	mlog_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 
 /* ---- segment.c: the byte format ---- */
 size_t		mlog_record_size(size_t keylen, size_t valuelen);
-/* Encode a record into dst (mlog_record_size() bytes); offset and CRC are
- * stamped later by mlog_record_stamp(). */
+/* Encode a record, CRC included, into dst (mlog_record_size() bytes); the
+ * offset is stamped later, under the lock, by mlog_record_stamp(). */
 void		mlog_record_encode(unsigned char *dst, int64_t ts,
 		    const void *key, size_t keylen, int has_key,
 		    const void *value, size_t valuelen, int null_value);
-void		mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now);
+void		mlog_record_stamp(unsigned char *rec, uint64_t offset);
 /* Decode and verify the record at buf (avail bytes available).  Returns the
  * record's total size, 0 when more bytes are needed (*need says how many in
  * all), or -1 with EBADMSG when the bytes are not a valid record. */
@@ -120,7 +123,7 @@ struct mlog_writer *mlog_writer_open(struct mlog_log *log, enum mlog_fsync mode,
 		    mlog_recovery_fn fn, void *arg);
 /* Append nrec records encoded back to back in buf (mlog_record_encode) to
  * one partition, in one write per segment touched, under the partition
- * lock.  Stamps offsets, timestamps still MLOG_TS_UNSET and CRCs in place.
+ * lock.  Stamps the offsets in place.
  * On success *first is the offset of the first record.  On failure nothing
  * of this batch remains in the log. */
 int		mlog_writer_append(struct mlog_writer *, uint32_t partition,

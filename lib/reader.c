@@ -280,14 +280,14 @@ verify_ahead(struct mlog_reader *r)
 
 	while (k < VERIFY_AHEAD && (n = mlog_record_parse(r->buf + at,
 	    r->len - at, &tmp, &need)) > 0) {
-		p[k] = r->buf + at + 8;
-		len[k++] = (size_t)n - 8;
+		p[k] = r->buf + at + 16;
+		len[k++] = (size_t)n - 16;
 		at += (size_t)n;
 	}
 	mlog_crc32c_many(p, len, crc, k);
 	at = r->off;
 	for (i = 0; i < k && get32(p[i] - 4) == crc[i]; i++)
-		at += len[i] + 8;
+		at += len[i] + 16;
 	r->vpos = r->fpos + at;
 	return i;
 }
@@ -298,7 +298,7 @@ parsed(const unsigned char *p, struct mlog_record *rec)
 {
 	size_t total = (size_t)get32(p) + 4, klen = get32(p + 25);
 
-	rec->offset = get64(p + 8);
+	rec->offset = get64(p + 4);
 	rec->timestamp = (int64_t)get64(p + 16);
 	rec->has_key = (p[24] & MLOG_ATTR_KEY) != 0;
 	rec->null_value = (p[24] & MLOG_ATTR_NULLVAL) != 0;

@@ -18,8 +18,8 @@
  * was created (microseconds since the epoch), then records back to back:
  *
  *	0	u32	length: bytes that follow this field (>= 25)
- *	4	u32	CRC32C of the bytes from 8 to the end of the record
- *	8	u64	offset
+ *	4	u64	offset
+ *	12	u32	CRC32C of the bytes from 16 to the end of the record
  *	16	i64	timestamp, microseconds since 1970-01-01 UTC
  *	24	u8	attributes: 0x01 key present, 0x02 value is null;
  *			other bits are zero
@@ -27,8 +27,12 @@
  *	29	K	key
  *	29+K	...	value: length - 25 - K bytes (none when null)
  *
- * Offsets increase by one per record within a partition; retention and
- * compaction may leave gaps but never reorder.  A record whose length runs
+ * The CRC covers everything but the length and the offset, the one field
+ * an appender stamps last, under the partition lock: so the CRC is computed
+ * while the record is copied into the appender's batch, outside the lock.
+ * The offset is checked otherwise: offsets increase by one per record
+ * within a partition (retention and compaction may leave gaps, never
+ * reorder), and the index must agree with them.  A record whose length runs
  * past the end of the file, whose CRC does not match, or whose offset does
  * not increase is invalid; in the last segment it is a torn tail that the
  * next appender cuts off, anywhere else it is corruption.
@@ -64,29 +68,27 @@ mlog_record_encode(unsigned char *dst, int64_t ts, const void *key,
     int null_value)
 {
 	size_t total = mlog_record_size(keylen, valuelen);
+	uint32_t crc;
 
 	put32(dst, (uint32_t)(total - 4));
-	put32(dst + 4, 0);
-	put64(dst + 8, 0);
+	put64(dst + 4, 0);
 	put64(dst + 16, (uint64_t)ts);
 	dst[24] = (has_key ? MLOG_ATTR_KEY : 0) |
 	    (null_value ? MLOG_ATTR_NULLVAL : 0);
 	put32(dst + 25, (uint32_t)keylen);
+	crc = mlog_crc32c(0, dst + 16, MLOG_REC_HDR - 16);
 	if (keylen)
-		memcpy(dst + MLOG_REC_HDR, key, keylen);
+		crc = mlog_crc32c_copy(crc, dst + MLOG_REC_HDR, key, keylen);
 	if (valuelen)
-		memcpy(dst + MLOG_REC_HDR + keylen, value, valuelen);
+		crc = mlog_crc32c_copy(crc, dst + MLOG_REC_HDR + keylen, value,
+		    valuelen);
+	put32(dst + 12, crc);
 }
 
 void
-mlog_record_stamp(unsigned char *rec, uint64_t offset, int64_t now)
+mlog_record_stamp(unsigned char *rec, uint64_t offset)
 {
-	uint32_t len = get32(rec);
-
-	put64(rec + 8, offset);
-	if ((int64_t)get64(rec + 16) == MLOG_TS_UNSET)
-		put64(rec + 16, (uint64_t)now);
-	put32(rec + 4, mlog_crc32c(0, rec + 8, len - 4));
+	put64(rec + 4, offset);
 }
 
 ssize_t
@@ -120,7 +122,7 @@ mlog_record_parse(const unsigned char *buf, size_t avail,
 		errno = EBADMSG;
 		return -1;
 	}
-	rec->offset = get64(buf + 8);
+	rec->offset = get64(buf + 4);
 	rec->timestamp = (int64_t)get64(buf + 16);
 	rec->has_key = (attr & MLOG_ATTR_KEY) != 0;
 	rec->null_value = (attr & MLOG_ATTR_NULLVAL) != 0;
@@ -137,7 +139,8 @@ mlog_record_decode(const unsigned char *buf, size_t avail,
 {
 	ssize_t n = mlog_record_parse(buf, avail, rec, need);
 
-	if (n > 0 && get32(buf + 4) != mlog_crc32c(0, buf + 8, (size_t)n - 8)) {
+	if (n > 0 && get32(buf + 12) != mlog_crc32c(0, buf + 16,
+	    (size_t)n - 16)) {
 		errno = EBADMSG;
 		return -1;
 	}

@@ -345,7 +345,7 @@ mlog_writer_append(struct mlog_writer *w, uint32_t pn, unsigned char *buf,
 			span = i;
 			nient = 0;
 		}
-		mlog_record_stamp(buf + i, p->s.next, now);
+		mlog_record_stamp(buf + i, p->s.next);
 		if (seg_scan_note(&p->s, p->s.pos, p->s.next,
 		    (int64_t)get64(buf + i + 16), reclen, &e))
 			idx_pack(w->ient + nient++ * IDX_ENTRY, &e);
