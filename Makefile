@@ -26,7 +26,7 @@ O ?= build
 B ?= bin
 LIBA ?= lib/libmlog.a
 
-PROGS = mlog-append mlog-tail
+PROGS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 HELPERS = $(patsubst tests/helpers/%.c,$(O)/helpers/%,$(filter-out tests/helpers/faultinject.c,$(wildcard tests/helpers/*.c)))
