@@ -18,12 +18,14 @@
 #include "mlog.h"
 
 #define COMMIT_EVERY_US	1000000	/* at most one commit a second, mid-run */
+#define BALANCE_EVERY_US 250000	/* group members look for work this often */
 
 enum commit { COMMIT_WRITTEN, COMMIT_EXIT, COMMIT_PENDING };
 enum outmode { OUT_VALUE, OUT_JSON, OUT_FORMAT };
 
 struct part {
 	uint32_t		 id;
+	int			 active; /* ours to read */
 	struct mlog_reader	*r;
 	struct mlog_record	 rec;
 	int			 have;	/* rec holds the next record */
@@ -50,6 +52,14 @@ static struct {
 	int64_t			 lastcommit;
 	int			 uncommitted;
 	struct mlog_watch	*watch;
+	struct mlog_member	*member;	/* -g: our membership */
+	uint8_t			*eligible, *take, *drop;
+	int64_t			 lastbalance;
+	int			 member_info;
+	/* where partitions start when nothing is committed */
+	int			 kind, snap;
+	int64_t			 sv, lines;
+	uint64_t		 skip;		/* -n: records to pass over */
 } T;
 
 static volatile sig_atomic_t stop_sig;
@@ -58,7 +68,7 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
-"usage: mlog-tail [-0efJ] [-c count] [-F format] [-g group | -S file]\n"
+"usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n");
 	exit(2);
 }
@@ -67,7 +77,7 @@ static _Noreturn void
 help(void)
 {
 	printf(
-"usage: mlog-tail [-0efJ] [-c count] [-F format] [-g group | -S file]\n"
+"usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n"
 "\n"
 "Print the records of LOG, one per line; several partitions are merged by\n"
@@ -89,7 +99,9 @@ help(void)
 "                           %%s value, %%S value length, %%%% a percent sign;\n"
 "                           \\n \\t \\r \\\\ escapes\n"
 "  -0, --null               end records with NUL instead of newline\n"
-"  -g, --group=NAME         resume where consumer group NAME stopped\n"
+"  -g, --group=NAME         resume where consumer group NAME stopped; the\n"
+"                           members of a group share the partitions\n"
+"  -M, --member-info        say on stderr which partitions this member holds\n"
 "  -S, --offset-file=FILE   resume from, and commit to, FILE\n"
 "  -m, --commit=MODE        written (default): records handed to the output\n"
 "                           count as read, committed when caught up, at most\n"
@@ -114,25 +126,39 @@ out_fail(void)
 	err(1, "stdout");
 }
 
+/* Write the positions of the partitions we read; a group's file is shared
+ * with the other members, so it is read, updated and written under the
+ * group's lock. */
+static void
+store_positions(void)
+{
+	int pending = T.commit == COMMIT_PENDING;
+	uint32_t i;
+
+	if (T.member != NULL && (mlog_member_lock(T.member, 1) < 0 ||
+	    mlog_offsets_load(&T.store, pending, T.offs,
+	    T.log->partitions) < 0))
+		err(1, "%s: commit", T.storename);
+	for (i = 0; i < T.nparts; i++)
+		if (T.parts[i].active && T.parts[i].pos != MLOG_OFFSET_NONE)
+			T.offs[i] = T.parts[i].pos;
+	if (mlog_offsets_store(&T.store, pending, T.offs,
+	    T.log->partitions) < 0)
+		err(1, "%s: commit", T.storename);
+	if (T.member != NULL)
+		mlog_member_lock(T.member, 0);
+	T.uncommitted = 0;
+	T.lastcommit = mlog_now_us();
+}
+
 static void
 commit(int final)
 {
-	uint32_t i;
-
 	if (!T.have_store || !T.uncommitted)
 		return;
-	if (T.commit == COMMIT_EXIT && !final)
+	if (T.commit != COMMIT_WRITTEN && !final)
 		return;
-	if (T.commit == COMMIT_PENDING && !final)
-		return;
-	for (i = 0; i < T.nparts; i++)
-		if (T.parts[i].pos != MLOG_OFFSET_NONE)
-			T.offs[T.parts[i].id] = T.parts[i].pos;
-	if (mlog_offsets_store(&T.store, T.commit == COMMIT_PENDING, T.offs,
-	    T.log->partitions) < 0)
-		err(1, "%s: commit", T.storename);
-	T.uncommitted = 0;
-	T.lastcommit = mlog_now_us();
+	store_positions();
 }
 
 static void
@@ -356,6 +382,103 @@ position(struct part *p, int kind, int64_t v)
 		    mlog_strerror(errno));
 }
 
+/* Start reading partition p: at the committed position, else where the
+ * options say. */
+static void
+activate(struct part *p, int first)
+{
+	uint64_t start = 0, end = 0;
+	int64_t off;
+
+	if (p->r == NULL && (p->r = mlog_reader_open(T.log->partfd[p->id],
+	    p->id)) == NULL)
+		err(1, NULL);
+	p->active = 1;
+	p->done = p->have = p->peeked = 0;
+	p->end = UINT64_MAX;
+	off = T.offs[p->id];
+	if (T.snap || T.lines >= 0 || off != MLOG_OFFSET_NONE) {
+		if (mlog_reader_bounds(p->r, &start, &end) < 0)
+			errx(1, "%s: partition %u: %s", T.log->path, p->id,
+			    mlog_strerror(errno));
+		if (T.snap)
+			p->end = end;
+	}
+	if (off != MLOG_OFFSET_NONE) {
+		if ((uint64_t)off < start)
+			warnx("%s: partition %u: committed offset %" PRId64
+			    " is before the log start %" PRIu64 "; %" PRIu64
+			    " records were missed", T.storename, p->id, off,
+			    start, start - (uint64_t)off);
+		position(p, 'o', off);
+	} else if (T.lines >= 0 && first) {
+		position(p, '-', T.lines);
+		T.skip += end - (uint64_t)p->pos;
+	} else
+		position(p, T.lines >= 0 ? 'b' : T.kind, T.sv);
+	T.uncommitted = 1;	/* the starting position, at least */
+}
+
+static void
+member_info(void)
+{
+	char list[4096];
+	size_t n = 0;
+	uint32_t i;
+
+	list[0] = '\0';
+	for (i = 0; i < T.nparts && n < sizeof(list) - 16; i++)
+		if (T.parts[i].active)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, " %u",
+			    i);
+	warnx("group %s: member %ld holds partitions:%s", T.storename,
+	    (long)getpid(), n ? list : " none");
+}
+
+/* A group member hands partitions over and takes free ones; returns how
+ * many it took. */
+static int
+rebalance(int first)
+{
+	uint32_t i;
+	int took = 0, changed = 0;
+
+	if (T.member == NULL)
+		return 0;
+	T.lastbalance = mlog_now_us();
+	if (mlog_member_balance(T.member, T.eligible, T.take, T.drop) < 0)
+		err(1, "%s: group membership", T.storename);
+	for (i = 0; i < T.nparts; i++)
+		if (T.drop[i]) {
+			/* its position goes with it */
+			flush_out();
+			T.uncommitted = 1;
+			store_positions();
+			T.parts[i].active = 0;
+			mlog_member_release(T.member, i);
+			mlog_reader_close(T.parts[i].r);
+			T.parts[i].r = NULL;
+			changed = 1;
+		}
+	for (i = 0; i < T.nparts; i++)
+		if (T.take[i])
+			took = changed = 1;
+	if (took) {
+		/* positions committed by the members that held them */
+		if (mlog_member_lock(T.member, 1) < 0 ||
+		    mlog_offsets_load(&T.store, 0, T.offs,
+		    T.log->partitions) < 0)
+			err(1, "%s", T.storename);
+		mlog_member_lock(T.member, 0);
+		for (i = 0; i < T.nparts; i++)
+			if (T.take[i])
+				activate(&T.parts[i], first);
+	}
+	if ((changed || first) && T.member_info)
+		member_info();
+	return took;
+}
+
 static void
 wait_change(struct mlog_watch *w)
 {
@@ -371,6 +494,8 @@ wait_change(struct mlog_watch *w)
 		else
 			ms = (int)((left + 999) / 1000);
 	}
+	if (T.member != NULL && (ms < 0 || ms > BALANCE_EVERY_US / 1000))
+		ms = BALANCE_EVERY_US / 1000;
 	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
 		err(1, "poll");
 	if (mlog_watch_drain(w) < 0)
@@ -390,6 +515,7 @@ main(int argc, char *argv[])
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "json",		no_argument,		NULL, 'J' },
 		{ "commit",		required_argument,	NULL, 'm' },
+		{ "member-info",	no_argument,		NULL, 'M' },
 		{ "lines",		required_argument,	NULL, 'n' },
 		{ "offset",		required_argument,	NULL, 'o' },
 		{ "partition",		required_argument,	NULL, 'p' },
@@ -402,15 +528,14 @@ main(int argc, char *argv[])
 	struct part *p, *best;
 	const char *errstr, *group = NULL, *ofile = NULL;
 	uint64_t count = 0, emitted = 0, until_off = UINT64_MAX, skip = 0;
-	uint64_t start = 0, end = 0;
-	int64_t sv = 0, lines = -1, until_ts = INT64_MAX, part = -1;
+	int64_t sv = 0, lines = -1, until_ts = INT64_MAX, part = -1, now;
 	uint32_t i;
 	int c, follow = 0, snap = 0, kind = 'b', any, have_o = 0;
 
 	T.term = '\n';
 	T.mode = OUT_VALUE;
 	T.commit = COMMIT_WRITTEN;
-	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJm:n:o:p:S:u:",
+	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJMm:n:o:p:S:u:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case '0':
@@ -461,6 +586,9 @@ main(int argc, char *argv[])
 				    "pending: %s", optarg);
 				usage();
 			}
+			break;
+		case 'M':
+			T.member_info = 1;
 			break;
 		case 'n':
 			lines = strtonum(optarg, 0, INT64_MAX, &errstr);
@@ -542,40 +670,32 @@ main(int argc, char *argv[])
 		for (i = 0; i < T.log->partitions; i++)
 			T.offs[i] = MLOG_OFFSET_NONE;
 
-	T.nparts = part >= 0 ? 1 : T.log->partitions;
-	if ((T.parts = calloc(T.nparts, sizeof(*T.parts))) == NULL)
+	T.nparts = T.log->partitions;
+	T.kind = kind;
+	T.sv = sv;
+	T.lines = lines;
+	T.snap = snap;
+	if ((T.parts = calloc(T.nparts, sizeof(*T.parts))) == NULL ||
+	    (T.eligible = calloc(T.nparts, 1)) == NULL ||
+	    (T.take = calloc(T.nparts, 1)) == NULL ||
+	    (T.drop = calloc(T.nparts, 1)) == NULL)
 		err(1, NULL);
 	for (i = 0; i < T.nparts; i++) {
-		p = &T.parts[i];
-		p->id = part >= 0 ? (uint32_t)part : i;
-		if ((p->r = mlog_reader_open(T.log->partfd[p->id],
-		    p->id)) == NULL)
-			err(1, NULL);
-		p->end = UINT64_MAX;
-		if (snap || lines >= 0 || T.offs[p->id] != MLOG_OFFSET_NONE) {
-			if (mlog_reader_bounds(p->r, &start, &end) < 0)
-				errx(1, "%s: partition %u: %s", T.log->path,
-				    p->id, mlog_strerror(errno));
-			if (snap)
-				p->end = end;
-		}
-		if (T.offs[p->id] != MLOG_OFFSET_NONE) {
-			if ((uint64_t)T.offs[p->id] < start)
-				warnx("%s: partition %u: committed offset %"
-				    PRId64 " is before the log start %" PRIu64
-				    "; %" PRIu64 " records were missed",
-				    T.storename, p->id, T.offs[p->id], start,
-				    start - (uint64_t)T.offs[p->id]);
-			position(p, 'o', T.offs[p->id]);
-		} else if (lines >= 0) {
-			position(p, '-', lines);
-			skip += end - (uint64_t)p->pos;
-		} else
-			position(p, kind, sv);
+		T.parts[i].id = i;
+		T.parts[i].pos = MLOG_OFFSET_NONE;
+		T.eligible[i] = part < 0 || (int64_t)i == part;
 	}
+	if (group != NULL) {
+		if ((T.member = mlog_member_join(T.log, group)) == NULL)
+			err(1, "%s: join", group);
+		rebalance(1);
+	} else
+		for (i = 0; i < T.nparts; i++)
+			if (T.eligible[i])
+				activate(&T.parts[i], 1);
+	skip = T.skip;
 	if (lines >= 0)
 		skip = skip > (uint64_t)lines ? skip - (uint64_t)lines : 0;
-	T.uncommitted = 1;	/* the starting positions, at least */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -590,6 +710,8 @@ main(int argc, char *argv[])
 		any = 0;
 		for (i = 0; i < T.nparts; i++) {
 			p = &T.parts[i];
+			if (!p->active)
+				continue;
 			if (!fill(p, follow, until_off, until_ts)) {
 				any |= !p->done;
 				continue;
@@ -600,7 +722,11 @@ main(int argc, char *argv[])
 				best = p;
 		}
 		if (best == NULL) {
-			if (!any || !follow)
+			/* a member out of work looks for partitions first */
+			if (T.member != NULL && (!follow || mlog_now_us() -
+			    T.lastbalance >= BALANCE_EVERY_US) && rebalance(0))
+				continue;
+			if (!follow || (!any && T.member == NULL))
 				break;
 			wait_change(watch);
 			continue;
@@ -615,17 +741,24 @@ main(int argc, char *argv[])
 		if (++emitted == count)
 			break;
 		/* the clock is read every 1024 records: it is not free */
-		if (T.have_store && T.commit == COMMIT_WRITTEN &&
-		    (emitted & 1023) == 0 &&
-		    mlog_now_us() - T.lastcommit >= COMMIT_EVERY_US) {
-			flush_out();
-			commit(0);
+		if ((emitted & 1023) == 0 && (T.have_store || T.member) &&
+		    (now = mlog_now_us()) != 0) {
+			if (T.commit == COMMIT_WRITTEN &&
+			    now - T.lastcommit >= COMMIT_EVERY_US) {
+				flush_out();
+				commit(0);
+			}
+			if (T.member != NULL &&
+			    now - T.lastbalance >= BALANCE_EVERY_US)
+				rebalance(0);
 		}
 	}
 	flush_out();
 	commit(1);
+	mlog_member_leave(T.member);
+	T.member = NULL;
 	for (i = 0; i < T.nparts; i++)
-		if (mlog_reader_torn(T.parts[i].r) > 0)
+		if (T.parts[i].r != NULL && mlog_reader_torn(T.parts[i].r) > 0)
 			warnx("%s: partition %u: ignored a torn tail of %" PRIu64
 			    " bytes (the next mlog-append cuts it)",
 			    T.log->path, T.parts[i].id,

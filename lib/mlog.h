@@ -184,6 +184,28 @@ int		mlog_offsets_store(const struct mlog_offsets *, int pending,
 /* Promote the pending positions to committed; ENOENT when none. */
 int		mlog_offsets_commit_pending(const struct mlog_offsets *);
 
+/* ---- group.c: consumer group members sharing partitions ---- */
+struct mlog_member;
+
+/* Join a consumer group (creating it); the caller owns the member and
+ * leaves with mlog_member_leave(), which releases everything it holds. */
+struct mlog_member *mlog_member_join(struct mlog_log *, const char *group);
+/* Move towards the fair share of the eligible partitions (arrays of
+ * log->partitions flags): partitions newly leased are flagged in take;
+ * partitions above the share are flagged in drop, to be released with
+ * mlog_member_release() once their positions are committed. */
+int		mlog_member_balance(struct mlog_member *, const uint8_t *eligible,
+		    uint8_t *take, uint8_t *drop);
+void		mlog_member_release(struct mlog_member *, uint32_t partition);
+int		mlog_member_holds(const struct mlog_member *, uint32_t partition);
+/* Take (lock != 0) or drop the group's lock around offset file updates. */
+int		mlog_member_lock(struct mlog_member *, int lock);
+void		mlog_member_leave(struct mlog_member *);
+/* 1 and the holder ("HOST.PID SINCE_US") in who when a live member holds the
+ * partition, 0 when none does. */
+int		mlog_group_holder(struct mlog_log *, const char *group,
+		    uint32_t partition, char *who, size_t len);
+
 /* ---- timeparse.c ---- */
 int64_t		mlog_now_us(void);
 /* RFC 3339, "now", epoch s/ms/us/ns by magnitude, or relative (-1h). */
