@@ -243,4 +243,48 @@ int		mlog_envelope_parse(const unsigned char *line, size_t len,
 		    unsigned char **scratch, size_t *scratchcap,
 		    const char **why);
 
+/* ---- stat.c ---- */
+/* What a log holds, for mlog-stat and mlog-offset.  The cheap facts of one
+ * partition come from the segment list, the file sizes, the index and the
+ * first and last records, never from a full scan. */
+struct mlog_stat {
+	uint32_t	partition;
+	size_t		segments;
+	uint64_t	bytes;		/* sum of the segment files' sizes */
+	uint64_t	start;		/* offset of the first record */
+	uint64_t	end;		/* one past the last record */
+	uint64_t	records;	/* end - start: offsets are dense */
+	int64_t		first_ts;	/* of the first record; MLOG_TS_UNSET */
+	int64_t		last_ts;	/* of the last record; when empty */
+};
+int		mlog_stat_partition(struct mlog_log *, uint32_t partition,
+		    struct mlog_stat *);
+/* Records a group whose committed offset is committed has yet to read;
+ * an offset before the log start counts from the start. */
+uint64_t	mlog_stat_lag(const struct mlog_stat *, int64_t committed);
+
+/* The consumer groups of a log, sorted by name: the directories under
+ * LOG/groups whose names pass mlog_group_name_valid().  *names and each
+ * name are malloc'd; free them with mlog_groups_free(). */
+int		mlog_groups_list(const struct mlog_log *, char ***names,
+		    size_t *n);
+void		mlog_groups_free(char **names, size_t n);
+
+/* Record counts per time bucket of width microseconds, from a full scan;
+ * buckets without records are absent, the others sorted by start. */
+struct mlog_hist_bucket {
+	int64_t		start;		/* a multiple of width */
+	uint64_t	records;
+};
+struct mlog_hist {
+	int64_t			 width;
+	struct mlog_hist_bucket	*v;
+	size_t			 n, cap;
+};
+void		mlog_hist_init(struct mlog_hist *, int64_t width);
+/* Count the records of a partition, up to the end it has when called. */
+int		mlog_hist_scan(struct mlog_hist *, struct mlog_log *,
+		    uint32_t partition);
+void		mlog_hist_free(struct mlog_hist *);
+
 #endif
