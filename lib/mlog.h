@@ -181,6 +181,9 @@ int		mlog_offsets_load(const struct mlog_offsets *, int pending,
 		    int64_t *offs, uint32_t nparts);
 int		mlog_offsets_store(const struct mlog_offsets *, int pending,
 		    const int64_t *offs, uint32_t nparts);
+/* When each partition's position was committed, 0 where unknown. */
+int		mlog_offsets_times(const struct mlog_offsets *, int pending,
+		    int64_t *times, uint32_t nparts);
 /* Promote the pending positions to committed; ENOENT when none. */
 int		mlog_offsets_commit_pending(const struct mlog_offsets *);
 

@@ -6,7 +6,9 @@
  * A ".pending" file beside the committed one holds positions written by
  * `mlog-tail --commit=pending` until a two-phase commit promotes them.
  *
- * Format: the line "mlog-offsets 1", then "PARTITION OFFSET" lines.
+ * Format: the line "mlog-offsets 1", then "PARTITION OFFSET COMMITTED" lines,
+ * COMMITTED being when that position was committed (microseconds since the
+ * epoch; optional when reading).
  */
 #include <sys/stat.h>
 
@@ -116,19 +118,20 @@ file_name(char *buf, size_t len, const struct mlog_offsets *o, int pending)
 	snprintf(buf, len, "%s%s", o->name, pending ? ".pending" : "");
 }
 
-int
-mlog_offsets_load(const struct mlog_offsets *o, int pending, int64_t *offs,
-    uint32_t nparts)
+/* Positions, and when each was committed (0 if the file does not say). */
+static int
+load(const struct mlog_offsets *o, int pending, int64_t *offs,
+    int64_t *times, uint32_t nparts)
 {
 	char name[PATH_MAX], buf[64 * 1024], *p, *end;
-	unsigned long long part, off;
+	unsigned long long part, off, when;
 	int64_t *v;
 	ssize_t n;
 	uint32_t i;
 	int fd, saved;
 
 	file_name(name, sizeof(name), o, pending);
-	if ((v = calloc(nparts, sizeof(*v))) == NULL)
+	if ((v = calloc(2 * (size_t)nparts, sizeof(*v))) == NULL)
 		return -1;
 	for (i = 0; i < nparts; i++)
 		v[i] = MLOG_OFFSET_NONE;
@@ -155,13 +158,21 @@ mlog_offsets_load(const struct mlog_offsets *o, int pending, int64_t *offs,
 		if (*end != ' ' || end[1] < '0' || end[1] > '9')
 			goto bad;
 		off = strtoull(end + 1, &end, 10);
-		if (*end != '\n' || off > INT64_MAX)
+		when = 0;
+		if (*end == ' ' && end[1] >= '0' && end[1] <= '9')
+			when = strtoull(end + 1, &end, 10);
+		if (*end != '\n' || off > INT64_MAX || when > INT64_MAX)
 			goto bad;
-		if (part < nparts)
+		if (part < nparts) {
 			v[part] = (int64_t)off;
+			v[nparts + part] = (int64_t)when;
+		}
 	}
 done:
-	memcpy(offs, v, nparts * sizeof(*v));
+	if (offs != NULL)
+		memcpy(offs, v, nparts * sizeof(*v));
+	if (times != NULL)
+		memcpy(times, v + nparts, nparts * sizeof(*v));
 	free(v);
 	return 0;
 bad:
@@ -171,6 +182,20 @@ fail:
 	free(v);
 	errno = saved;
 	return -1;
+}
+
+int
+mlog_offsets_load(const struct mlog_offsets *o, int pending, int64_t *offs,
+    uint32_t nparts)
+{
+	return load(o, pending, offs, NULL, nparts);
+}
+
+int
+mlog_offsets_times(const struct mlog_offsets *o, int pending, int64_t *times,
+    uint32_t nparts)
+{
+	return load(o, pending, NULL, times, nparts);
 }
 
 static int
@@ -211,20 +236,33 @@ mlog_offsets_store(const struct mlog_offsets *o, int pending,
     const int64_t *offs, uint32_t nparts)
 {
 	char name[PATH_MAX], *text;
-	size_t len, cap = strlen(OFFSETS_MAGIC) + (size_t)nparts * 32 + 1;
+	size_t len, cap = strlen(OFFSETS_MAGIC) + (size_t)nparts * 64 + 1;
+	int64_t *old, now = mlog_now_us();
 	uint32_t i;
 	int rc;
 
-	if ((text = malloc(cap)) == NULL)
+	/* a partition's commit time moves only when its position does */
+	if ((old = calloc(2 * (size_t)nparts, sizeof(*old))) == NULL)
 		return -1;
+	if (load(o, pending, old, old + nparts, nparts) < 0) {
+		for (i = 0; i < nparts; i++)
+			old[i] = MLOG_OFFSET_NONE;
+	}
+	if ((text = malloc(cap)) == NULL) {
+		free(old);
+		return -1;
+	}
 	len = strlcpy(text, OFFSETS_MAGIC, cap);
 	for (i = 0; i < nparts; i++)
 		if (offs[i] != MLOG_OFFSET_NONE)
 			len += (size_t)snprintf(text + len, cap - len,
-			    "%u %lld\n", i, (long long)offs[i]);
+			    "%u %lld %lld\n", i, (long long)offs[i],
+			    (long long)(offs[i] == old[i] && old[nparts + i] ?
+			    old[nparts + i] : now));
 	file_name(name, sizeof(name), o, pending);
 	rc = replace_file(o->dirfd, name, text, len);
 	free(text);
+	free(old);
 	return rc;
 }
 

@@ -112,7 +112,7 @@ total_lines() {
 	wait "$pid_a" "$pid_b" || true
 	end0=$(mlog-tail -p 0 -o -1 -c 1 -F %o L)
 	end1=$(mlog-tail -p 1 -o -1 -c 1 -F %o L)
-	run cat L/groups/g/offsets
+	run positions L/groups/g/offsets
 	assert_output "$(printf 'mlog-offsets 1\n0 %d\n1 %d' $((end0 + 1)) $((end1 + 1)))"
 }
 

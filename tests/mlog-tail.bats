@@ -260,7 +260,7 @@ timed() {
 	assert_output $'1\n2\n3'
 	run mlog-tail -g cron -c 3 L
 	assert_output $'4\n5\n6'
-	run cat L/groups/cron/offsets
+	run positions L/groups/cron/offsets
 	assert_output $'mlog-offsets 1\n0 6'
 	run mlog-tail -g cron L
 	assert_output $'7\n8\n9\n10'
@@ -308,7 +308,7 @@ timed() {
 	[ ! -e L/groups/g/offsets ]
 	run mlog-tail -g g --commit=exit -c 2 L
 	assert_output $'1\n2'
-	run cat L/groups/g/offsets
+	run positions L/groups/g/offsets
 	assert_output $'mlog-offsets 1\n0 2'
 }
 
@@ -321,7 +321,7 @@ timed() {
 	rc=0
 	wait "$pid" || rc=$?
 	assert_equal "$rc" 0
-	run cat L/groups/g/offsets
+	run positions L/groups/g/offsets
 	assert_output $'mlog-offsets 1\n0 5'
 }
 
@@ -330,7 +330,7 @@ timed() {
 	mlog-tail -g g -c 2 L >/dev/null
 	run mlog-tail -g g --commit=pending -c 2 L
 	assert_output $'3\n4'
-	run cat L/groups/g/offsets.pending
+	run positions L/groups/g/offsets.pending
 	assert_output $'mlog-offsets 1\n0 4'
 	# the job failed: nothing promoted, the next run sees the same records
 	run mlog-tail -g g --commit=pending -c 2 L
@@ -345,7 +345,7 @@ timed() {
 	seq 1 3 | mlog-append -P 2 -p 1 L
 	run mlog-tail -S pos -c 2 L
 	assert_output $'1\n2'
-	run cat pos
+	run positions pos
 	assert_output $'mlog-offsets 1\n0 0\n1 2'
 	run mlog-tail -S pos L
 	assert_output '3'

@@ -37,3 +37,8 @@ teardown() {
 	pids=$(jobs -p)
 	[ -z "$pids" ] || kill $pids 2>/dev/null || true
 }
+
+# positions FILE: an offsets file without its commit times.
+positions() {
+	cut -d' ' -f1,2 "$1"
+}

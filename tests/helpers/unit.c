@@ -275,7 +275,7 @@ test_offsets(void)
 {
 	char dir[] = "/tmp/mlog-unit.XXXXXX", path[64];
 	struct mlog_offsets o;
-	int64_t in[3] = { 5, MLOG_OFFSET_NONE, 9 }, out[3];
+	int64_t in[3] = { 5, MLOG_OFFSET_NONE, 9 }, out[3], t1[3], t2[3];
 	int fd;
 
 	if (mkdtemp(dir) == NULL) {
@@ -291,6 +291,15 @@ test_offsets(void)
 	    out[0] == MLOG_OFFSET_NONE);
 	CHECK(mlog_offsets_load(&o, 1, out, 3) == 0 && out[0] == 5 &&
 	    out[1] == MLOG_OFFSET_NONE && out[2] == 9);
+	CHECK(mlog_offsets_times(&o, 1, t1, 3) == 0 && t1[0] > 0 &&
+	    t1[1] == 0 && t1[2] > 0);
+	/* a commit time moves only with its position */
+	in[2] = 10;
+	CHECK(mlog_offsets_store(&o, 1, in, 3) == 0);
+	CHECK(mlog_offsets_times(&o, 1, t2, 3) == 0 && t2[0] == t1[0] &&
+	    t2[2] >= t1[2]);
+	in[2] = 9;
+	CHECK(mlog_offsets_store(&o, 1, in, 3) == 0);
 	CHECK(mlog_offsets_commit_pending(&o) == 0);
 	CHECK(mlog_offsets_load(&o, 0, out, 3) == 0 && out[0] == 5 &&
 	    out[2] == 9);
