@@ -48,7 +48,7 @@ static struct {
 	int			 have_store;
 	const char		*storename;
 	enum commit		 commit;
-	int64_t			*offs;
+	int64_t			*offs, *tmp;
 	int64_t			 lastcommit;
 	int			 uncommitted;
 	struct mlog_watch	*watch;
@@ -135,10 +135,21 @@ store_positions(void)
 	int pending = T.commit == COMMIT_PENDING;
 	uint32_t i;
 
-	if (T.member != NULL && (mlog_member_lock(T.member, 1) < 0 ||
-	    mlog_offsets_load(&T.store, pending, T.offs,
-	    T.log->partitions) < 0))
+	if (T.member != NULL && mlog_member_lock(T.member, 1) < 0)
 		err(1, "%s: commit", T.storename);
+	/* a pending file starts from the committed positions, so that
+	 * promoting it keeps the partitions this run did not read */
+	if ((T.member != NULL || pending) && mlog_offsets_load(&T.store, 0,
+	    T.offs, T.log->partitions) < 0)
+		err(1, "%s: commit", T.storename);
+	if (pending) {
+		if (mlog_offsets_load(&T.store, 1, T.tmp,
+		    T.log->partitions) < 0)
+			err(1, "%s: commit", T.storename);
+		for (i = 0; i < T.nparts; i++)
+			if (T.tmp[i] != MLOG_OFFSET_NONE)
+				T.offs[i] = T.tmp[i];
+	}
 	for (i = 0; i < T.nparts; i++)
 		if (T.parts[i].active && T.parts[i].pos != MLOG_OFFSET_NONE)
 			T.offs[i] = T.parts[i].pos;
@@ -654,7 +665,8 @@ main(int argc, char *argv[])
 		    T.log->partitions == 1 ? "" : "s");
 	T.tty = isatty(1);
 	if (mlog_out_init(&T.out, 1, 128 * 1024) < 0 ||
-	    (T.offs = calloc(T.log->partitions, sizeof(*T.offs))) == NULL)
+	    (T.offs = calloc(T.log->partitions, sizeof(*T.offs))) == NULL ||
+	    (T.tmp = calloc(T.log->partitions, sizeof(*T.tmp))) == NULL)
 		err(1, NULL);
 	if (group != NULL || ofile != NULL) {
 		T.storename = group != NULL ? group : ofile;

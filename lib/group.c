@@ -99,7 +99,7 @@ fail:
 /* The names of the live members (ours included), removing stale member
  * files on the way; *ids is malloc'd, NUL-separated. */
 static uint32_t
-live_members(struct mlog_member *m, char **ids, size_t *idlen)
+members_at(int gfd, const char *self, char **ids, size_t *idlen)
 {
 	struct dirent *d;
 	uint32_t n = 0;
@@ -108,18 +108,19 @@ live_members(struct mlog_member *m, char **ids, size_t *idlen)
 	DIR *dir;
 	int dfd, fd, live;
 
-	if ((dfd = openat(m->gfd, "members", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (dir = fdopendir(dfd)) == NULL) {
-		if (dfd >= 0)
-			close(dfd);
-		*ids = NULL;
-		*idlen = 0;
-		return 1;
+	*ids = NULL;
+	*idlen = 0;
+	if ((dfd = openat(gfd, "members", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
 	}
 	while ((d = readdir(dir)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
-		live = strcmp(d->d_name, m->id) == 0;
+		live = self != NULL && strcmp(d->d_name, self) == 0;
 		if (!live && (fd = openat(dirfd(dir), d->d_name, O_RDONLY |
 		    O_CLOEXEC | O_NOFOLLOW)) >= 0) {
 			if (lock_nb(fd, LOCK_SH) == 0)	/* its owner died */
@@ -144,6 +145,14 @@ live_members(struct mlog_member *m, char **ids, size_t *idlen)
 	closedir(dir);
 	*ids = v;
 	*idlen = len;
+	return n;
+}
+
+static uint32_t
+live_members(struct mlog_member *m, char **ids, size_t *idlen)
+{
+	uint32_t n = members_at(m->gfd, m->id, ids, idlen);
+
 	return n ? n : 1;
 }
 
@@ -335,4 +344,98 @@ mlog_group_holder(struct mlog_log *log, const char *group, uint32_t p,
 	}
 	close(fd);
 	return held;
+}
+
+static int
+group_dir(struct mlog_log *log, const char *group)
+{
+	struct mlog_offsets o;
+	int fd;
+
+	if (mlog_offsets_group(log, group, 0, &o) < 0)
+		return -1;
+	fd = o.dirfd;
+	o.dirfd = -1;
+	mlog_offsets_release(&o);
+	return fd;
+}
+
+int
+mlog_group_members(struct mlog_log *log, const char *group, uint32_t *n)
+{
+	size_t idlen;
+	char *ids;
+	int gfd;
+
+	if ((gfd = group_dir(log, group)) < 0)
+		return -1;
+	*n = members_at(gfd, NULL, &ids, &idlen);
+	free(ids);
+	close(gfd);
+	return 0;
+}
+
+int
+mlog_group_lock(const struct mlog_offsets *o)
+{
+	int fd;
+
+	if ((fd = openat(o->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0666)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/* Remove the files a group directory may hold, then the directory. */
+int
+mlog_group_delete(struct mlog_log *log, const char *group)
+{
+	struct dirent *d;
+	DIR *dir;
+	int gfd, dfd, fd, rc = 0;
+
+	if ((gfd = group_dir(log, group)) < 0)
+		return -1;
+	if ((dfd = openat(gfd, "members", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		if ((dir = fdopendir(dfd)) == NULL)
+			close(dfd);
+		else {
+			while ((d = readdir(dir)) != NULL)
+				if (strcmp(d->d_name, ".") != 0 &&
+				    strcmp(d->d_name, "..") != 0)
+					unlinkat(dirfd(dir), d->d_name, 0);
+			closedir(dir);
+		}
+		unlinkat(gfd, "members", AT_REMOVEDIR);
+	}
+	if ((fd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		close(gfd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0 &&
+		    unlinkat(gfd, d->d_name, 0) < 0 && errno != ENOENT)
+			rc = -1;
+	closedir(dir);
+	close(gfd);
+	if (rc == 0 && (fd = open(log->path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		if ((gfd = openat(fd, "groups", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+			if (unlinkat(gfd, group, AT_REMOVEDIR) < 0)
+				rc = -1;
+			close(gfd);
+		}
+		close(fd);
+	}
+	return rc;
 }

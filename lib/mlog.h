@@ -209,6 +209,15 @@ void		mlog_member_leave(struct mlog_member *);
 int		mlog_group_holder(struct mlog_log *, const char *group,
 		    uint32_t partition, char *who, size_t len);
 
+/* How many members of an existing group are alive. */
+int		mlog_group_members(struct mlog_log *, const char *group,
+		    uint32_t *n);
+/* Lock a group's offset files against concurrent updates; returns the
+ * descriptor holding the lock (close it to unlock). */
+int		mlog_group_lock(const struct mlog_offsets *);
+/* Remove a group and everything it holds. */
+int		mlog_group_delete(struct mlog_log *, const char *group);
+
 /* ---- timeparse.c ---- */
 int64_t		mlog_now_us(void);
 /* RFC 3339, "now", epoch s/ms/us/ns by magnitude, or relative (-1h). */
