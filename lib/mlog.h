@@ -299,4 +299,44 @@ int		mlog_hist_scan(struct mlog_hist *, struct mlog_log *,
 		    uint32_t partition);
 void		mlog_hist_free(struct mlog_hist *);
 
+/* ---- filesrc.c: plain text files as sources ---- */
+/* Lines of a regular text file another program appends to, with a position
+ * (offset, device, inode, fingerprint of the first bytes) kept in a position
+ * file and followed across logrotate's rename (`create`) and copytruncate
+ * rotations: lines written before a rotation are read from the rotated file
+ * FILE.N before the new FILE, none twice.  Partial last lines are held back
+ * until their newline arrives (a rotated file's last one is returned when
+ * the file is finished). */
+#define MLOG_FILESRC_END	0x01	/* no saved position: start at the end */
+
+struct mlog_filesrc;
+/* Read path from the position saved in posfile (none: no position is kept;
+ * the file need not exist, its directory must), or without one from the
+ * beginning of path (or its end, with MLOG_FILESRC_END).  path need not
+ * exist yet.  The caller owns the result; mlog_filesrc_close() frees it. */
+struct mlog_filesrc *mlog_filesrc_open(const char *path, const char *posfile,
+		    int flags);
+/* 1 and *line, *len set to the next complete line without its newline
+ * (bytes as in the file, CR included; valid until the next call on the
+ * source), 0 when no complete line is available now, -1 on error
+ * (EMSGSIZE: a line longer than MLOG_LINE_MAX; the source is stuck). */
+int		mlog_filesrc_next(struct mlog_filesrc *,
+		    const unsigned char **line, size_t *len);
+/* Save the position after the last line returned: to posfile, or to
+ * posfile.pending (promoted by mlog_offsets_commit_pending() on
+ * mlog_offsets_file(posfile)).  Does nothing without a posfile, before the
+ * file exists, or when the position did not move. */
+int		mlog_filesrc_commit(struct mlog_filesrc *, int pending);
+/* An inotify descriptor on path's directory (writes, creations, renames,
+ * deletions), readable when mlog_filesrc_next() may have more; get it
+ * before the first mlog_filesrc_next() so that no change is missed, and
+ * drain it before calling mlog_filesrc_next() again.  Owned by the source. */
+int		mlog_filesrc_watch_fd(struct mlog_filesrc *);
+int		mlog_filesrc_watch_drain(struct mlog_filesrc *);
+/* Times the saved or current position could not be found after a rotation
+ * (the file rotated away or deleted) and reading restarted at FILE's
+ * beginning: lines may have been lost. */
+uint64_t	mlog_filesrc_lost(const struct mlog_filesrc *);
+void		mlog_filesrc_close(struct mlog_filesrc *);
+
 #endif
