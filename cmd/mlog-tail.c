@@ -2,12 +2,14 @@
  * mlog-tail: print the records of a log, from where you ask or from where a
  * consumer group stopped, and follow it as it grows.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,7 +71,8 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
-"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n");
+"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
+"                 log | file\n");
 	exit(2);
 }
 
@@ -78,10 +81,12 @@ help(void)
 {
 	printf(
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
-"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop] log\n"
+"                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
+"                 log | file\n"
 "\n"
 "Print the records of LOG, one per line; several partitions are merged by\n"
-"timestamp.\n"
+"timestamp.  Given a plain text FILE, print its lines from where the last\n"
+"run stopped (-g, -S), across log rotations.\n"
 "\n"
 "  -o, --offset=START       beginning (default), end, N (offset), -N (N before\n"
 "                           the end of each partition), @TIME (RFC 3339, epoch,\n"
@@ -513,6 +518,119 @@ wait_change(struct mlog_watch *w)
 		err(1, "inotify");
 }
 
+/*
+ * Where a group keeps its position in a plain file: under the user's state
+ * directory, one file per group and source path, since the directory of a
+ * system log is seldom writable.
+ */
+static void
+group_posfile(const char *group, const char *path, char *buf, size_t len)
+{
+	char real[PATH_MAX], dir[PATH_MAX], *p;
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	size_t i, n;
+
+	if (realpath(path, real) == NULL)
+		err(1, "%s", path);
+	if (state != NULL && *state == '/')
+		n = (size_t)snprintf(dir, sizeof(dir), "%s/mstreams/groups/%s",
+		    state, group);
+	else if (home != NULL && *home == '/')
+		n = (size_t)snprintf(dir, sizeof(dir),
+		    "%s/.local/state/mstreams/groups/%s", home, group);
+	else
+		errx(1, "-g on a plain file needs $HOME or $XDG_STATE_HOME");
+	if (n >= sizeof(dir))
+		errx(1, "%s: path too long", dir);
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+			err(1, "%s", dir);
+		*p = '/';
+	}
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		err(1, "%s", dir);
+	for (i = 0; real[i] != '\0'; i++)
+		if (real[i] == '/')
+			real[i] = '%';
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, real) >= len)
+		errx(1, "%s: path too long", dir);
+}
+
+/* mlog-tail on a plain text file: its lines, from a saved position,
+ * across rotations. */
+static int
+tail_file(const char *path, const char *group, const char *ofile,
+    int follow, int at_end, uint64_t count)
+{
+	struct mlog_filesrc *src;
+	struct pollfd pfd;
+	const unsigned char *line;
+	char posfile[PATH_MAX];
+	uint64_t emitted = 0;
+	int64_t left;
+	size_t len;
+	int rc, ms, dirty = 0;
+
+	if (group != NULL)
+		group_posfile(group, path, posfile, sizeof(posfile));
+	else if (ofile != NULL)
+		strlcpy(posfile, ofile, sizeof(posfile));
+	if ((src = mlog_filesrc_open(path, group != NULL || ofile != NULL ?
+	    posfile : NULL, at_end ? MLOG_FILESRC_END : 0)) == NULL)
+		err(1, "%s", path);
+	pfd.fd = follow ? mlog_filesrc_watch_fd(src) : -1;
+	pfd.events = POLLIN;
+	if (follow && pfd.fd < 0)
+		err(1, "%s: inotify", path);
+	T.lastcommit = mlog_now_us();
+	while (!stop_sig) {
+		if ((rc = mlog_filesrc_next(src, &line, &len)) < 0)
+			err(1, "%s", path);
+		if (rc == 1) {
+			if (mlog_out_write(&T.out, line, len) < 0 ||
+			    mlog_out_putc(&T.out, T.term) < 0)
+				out_fail();
+			if (T.tty)
+				flush_out();
+			dirty = 1;
+			if (++emitted == count)
+				break;
+			continue;
+		}
+		/* caught up: what was written counts as read */
+		flush_out();
+		if (dirty && T.commit == COMMIT_WRITTEN &&
+		    mlog_now_us() - T.lastcommit >= COMMIT_EVERY_US) {
+			if (mlog_filesrc_commit(src, 0) < 0)
+				err(1, "%s: commit", posfile);
+			T.lastcommit = mlog_now_us();
+			dirty = 0;
+		}
+		if (!follow)
+			break;
+		ms = -1;
+		if (dirty && T.commit == COMMIT_WRITTEN) {
+			left = T.lastcommit + COMMIT_EVERY_US - mlog_now_us();
+			ms = left > 0 ? (int)((left + 999) / 1000) : 0;
+		}
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+			err(1, "poll");
+		if (mlog_filesrc_watch_drain(src) < 0)
+			err(1, "%s: inotify", path);
+	}
+	flush_out();
+	if ((group != NULL || ofile != NULL) &&
+	    mlog_filesrc_commit(src, T.commit == COMMIT_PENDING) < 0)
+		err(1, "%s: commit", posfile);
+	if (mlog_filesrc_lost(src) > 0)
+		warnx("%s: the position was lost %" PRIu64 " time(s) in a "
+		    "rotation; lines may have been missed", path,
+		    mlog_filesrc_lost(src));
+	mlog_filesrc_close(src);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -536,6 +654,7 @@ main(int argc, char *argv[])
 	};
 	struct mlog_watch *watch = NULL;
 	struct sigaction sa;
+	struct stat st;
 	struct part *p, *best;
 	const char *errstr, *group = NULL, *ofile = NULL;
 	uint64_t count = 0, emitted = 0, until_off = UINT64_MAX, skip = 0;
@@ -657,6 +776,25 @@ main(int argc, char *argv[])
 		usage();
 	}
 
+	if (stat(argv[0], &st) == 0 && S_ISREG(st.st_mode)) {
+		if (T.mode != OUT_VALUE || lines >= 0 || part >= 0 ||
+		    until_off != UINT64_MAX || until_ts != INT64_MAX ||
+		    T.member_info || (have_o && kind != 'b' && kind != 'e') ||
+		    T.commit == COMMIT_PENDING) {
+			warnx("%s: a plain file takes only -0, -c, -e, -f, -g, "
+			    "-m written|exit, -S and -o beginning|end", argv[0]);
+			usage();
+		}
+		T.tty = isatty(1);
+		if (mlog_out_init(&T.out, 1, 128 * 1024) < 0)
+			err(1, NULL);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return tail_file(argv[0], group, ofile, follow && !snap,
+		    kind == 'e', count);
+	}
 	if ((T.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
 	if (part >= (int64_t)T.log->partitions)

@@ -4,7 +4,7 @@
 set -eu
 
 pkgs="gcc make pkg-config libbsd-dev bats bats-assert bats-support mandoc
-	jq miller hyperfine procps coreutils"
+	jq miller hyperfine procps coreutils logrotate"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
