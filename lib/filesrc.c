@@ -436,40 +436,19 @@ bad:
 static int
 pos_store(const struct mlog_filesrc *s, const struct filepos *p, int pending)
 {
-	char text[256], name[PATH_MAX], tmp[PATH_MAX];
-	int fd = -1, len, saved;
+	char text[256], name[PATH_MAX];
+	int len;
 
 	len = snprintf(text, sizeof(text), "%s%" PRIu64 " %" PRIu64
 	    " %" PRIu32 " %08" PRIx32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 	    FILEPOS_MAGIC, p->dev, p->ino, p->fplen, p->fpcrc, p->off,
 	    p->pdev, p->pino);
 	if ((size_t)snprintf(name, sizeof(name), "%s%s", s->pos.name,
-	    pending ? ".pending" : "") >= sizeof(name) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name,
-	    (long)getpid()) >= sizeof(tmp)) {
+	    pending ? ".pending" : "") >= sizeof(name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = openat(s->pos.dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
-		return -1;
-	if (write_all(fd, text, (size_t)len) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(s->pos.dirfd, tmp, s->pos.dirfd, name) < 0)
-		goto fail;
-	return fsync(s->pos.dirfd);
-fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(s->pos.dirfd, tmp, 0);
-	errno = saved;
-	return -1;
+	return replace_file(s->pos.dirfd, name, text, (size_t)len);
 }
 
 /* Start reading FILE from 0, or wait for it; prev is the newest rotated
@@ -1013,21 +992,7 @@ mlog_filesrc_watch_fd(struct mlog_filesrc *s)
 int
 mlog_filesrc_watch_drain(struct mlog_filesrc *s)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	if (s->wfd < 0)
-		return 0;
-	for (;;) {
-		n = read(s->wfd, buf, sizeof(buf));
-		if (n > 0)
-			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		return 0;
-	}
+	return s->wfd < 0 ? 0 : inotify_drain(s->wfd);
 }
 
 uint64_t

@@ -110,6 +110,12 @@ int	idx_find_time(int idxfd, int64_t ts, uint64_t segsize,
 
 /* util */
 int	write_all(int fd, const void *buf, size_t len);
+/* Replace dirfd/name with text atomically: temporary file, fsync, rename,
+ * fsync of the directory (offsets.c). */
+int	replace_file(int dirfd, const char *name, const char *text,
+	    size_t len);
+/* Read and drop pending inotify events (watch.c). */
+int	inotify_drain(int fd);
 ssize_t	pread_full(int fd, void *buf, size_t len, off_t off);
 
 #endif

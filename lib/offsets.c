@@ -198,7 +198,7 @@ mlog_offsets_times(const struct mlog_offsets *o, int pending, int64_t *times,
 	return load(o, pending, NULL, times, nparts);
 }
 
-static int
+int
 replace_file(int dirfd, const char *name, const char *text, size_t len)
 {
 	char tmp[PATH_MAX];

@@ -50,21 +50,23 @@ mlog_watch_fd(const struct mlog_watch *w)
 }
 
 int
-mlog_watch_drain(struct mlog_watch *w)
+inotify_drain(int fd)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	for (;;) {
-		n = read(w->fd, buf, sizeof(buf));
-		if (n > 0)
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0 || (n < 0 && errno == EINTR))
 			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		return 0;
+		return n < 0 && errno != EAGAIN ? -1 : 0;
 	}
+}
+
+int
+mlog_watch_drain(struct mlog_watch *w)
+{
+	return inotify_drain(w->fd);
 }
 
 void

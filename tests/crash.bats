@@ -297,7 +297,7 @@ concurrent_appenders() {
 	awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "record %d %s\n", i,
 	    substr("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, i % 37) }' >in
 	mlog-append -s 4K log </dev/null
-	timeout 120 mlog-tail -f log >out 2>err 3>&- &
+	mlog-tail -f log >out 2>err 3>&- &
 	tail=$!
 	# one write per line: the appender writes many small batches
 	awk '{ print; fflush() }' in | mlog-append -y never log
@@ -393,4 +393,33 @@ appended_prefix() {
 	run faulty read:1:EIO:.log mlog-tail -e log
 	assert_failure 1
 	assert_output "mlog-tail: log: partition 0: Input/output error"
+}
+
+@test "mlog-tail: kill -9 during commits leaves the old or the new positions, never garbage" {
+	seq 1 20000 | mlog-append -P 2 log
+	for ((r = 0; r < 60; r++)); do
+		ASAN_OPTIONS=detect_leaks=0 mlog-tail -g g -c 50 log >/dev/null 3>&- &
+		pid=$!
+		sleep "0.00$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		run mlog-offset -J -g g log
+		assert_success
+	done
+	# whatever was committed, the next run continues after it
+	before=$(mlog-offset -J -g g log | jq '[.partitions[].current // 0] | add')
+	run mlog-tail -g g -c 1 log
+	assert_success
+	after=$(mlog-offset -J -g g log | jq '[.partitions[].current // 0] | add')
+	[ "$after" -eq $((before + 1)) ]
+}
+
+@test "mlog-tail: a failed commit (rename fails) is an error and keeps the old positions" {
+	seq 1 10 | mlog-append log
+	mlog-tail -g g -c 3 log >/dev/null
+	run faulty rename:2:EIO mlog-tail -g g -c 2 log
+	assert_failure 1
+	assert_line -n -1 'mlog-tail: g: commit: Input/output error'
+	run positions log/groups/g/offsets
+	assert_output $'mlog-offsets 1\n0 3'
 }

@@ -96,3 +96,41 @@ load test_helper
 		assert_line -n 0 'mlog-tail: app.log: a plain file takes only -0, -c, -e, -f, -g, -m written|exit, -S and -o beginning|end'
 	done
 }
+
+# logrotated MODE: 20 rounds of writes, a partial read and a logrotate
+# rotation (create or copytruncate), read by mlog-tail -S between runs.
+logrotated() {
+	local i n=0
+	cat >rot.conf <<-CONF
+	$BATS_TEST_TMPDIR/app.log {
+		rotate 5
+		$1
+		nocompress
+		missingok
+	}
+	CONF
+	: >app.log
+	for ((i = 0; i < 20; i++)); do
+		seq $((n + 1)) $((n + 30)) >>app.log
+		n=$((n + 30))
+		mlog-tail -S pos -c 7 app.log >>out
+		seq $((n + 1)) $((n + 5)) >>app.log
+		n=$((n + 5))
+		logrotate -f -s rot.state rot.conf
+		[ $((i % 3)) -eq 0 ] && mlog-tail -S pos app.log >>out
+	done
+	mlog-tail -S pos app.log >>out
+	seq 1 "$n" >want
+}
+
+@test "mlog-tail: 20 logrotate create rotations between runs lose and repeat no line" {
+	logrotated create
+	run diff want out
+	assert_success
+}
+
+@test "mlog-tail: 20 logrotate copytruncate rotations between runs lose and repeat no line" {
+	logrotated copytruncate
+	run diff want out
+	assert_success
+}
