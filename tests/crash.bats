@@ -397,6 +397,7 @@ appended_prefix() {
 
 @test "mlog-tail: kill -9 during commits leaves the old or the new positions, never garbage" {
 	seq 1 20000 | mlog-append -P 2 log
+	mlog-tail -g g -c 1 log >/dev/null
 	for ((r = 0; r < 60; r++)); do
 		ASAN_OPTIONS=detect_leaks=0 mlog-tail -g g -c 50 log >/dev/null 3>&- &
 		pid=$!
