@@ -21,6 +21,7 @@
 
 #define COMMIT_EVERY_US	1000000	/* at most one commit a second, mid-run */
 #define BALANCE_EVERY_US 250000	/* group members look for work this often */
+#define HANDOVER_WAIT_US 3000000 /* how long a member without -f waits */
 
 enum commit { COMMIT_WRITTEN, COMMIT_EXIT, COMMIT_PENDING };
 enum outmode { OUT_VALUE, OUT_JSON, OUT_FORMAT };
@@ -495,6 +496,28 @@ rebalance(int first)
 	return took;
 }
 
+/*
+ * A member without -f that holds nothing while other members hold the
+ * partitions (say, all started by one cron job) waits a little for its
+ * share to be handed over instead of exiting at once.
+ */
+static int
+awaiting_handover(void)
+{
+	static int64_t until;
+	uint32_t i;
+
+	if (T.member == NULL || stop_sig)
+		return 0;
+	for (i = 0; i < T.nparts; i++)
+		if (T.parts[i].active)
+			return 0;
+	if (until == 0)
+		until = mlog_now_us() + HANDOVER_WAIT_US;
+	return mlog_now_us() < until &&
+	    mlog_member_others(T.member, T.eligible) > 0;
+}
+
 static void
 wait_change(struct mlog_watch *w)
 {
@@ -876,6 +899,10 @@ main(int argc, char *argv[])
 			if (T.member != NULL && (!follow || mlog_now_us() -
 			    T.lastbalance >= BALANCE_EVERY_US) && rebalance(0))
 				continue;
+			if (!follow && awaiting_handover()) {
+				poll(NULL, 0, BALANCE_EVERY_US / 1000);
+				continue;
+			}
 			if (!follow || (!any && T.member == NULL))
 				break;
 			wait_change(watch);

@@ -262,6 +262,27 @@ mlog_member_balance(struct mlog_member *m, const uint8_t *eligible,
 	return 0;
 }
 
+uint32_t
+mlog_member_others(struct mlog_member *m, const uint8_t *eligible)
+{
+	char name[32];
+	uint32_t p, n = 0;
+	int fd;
+
+	for (p = 0; p < m->nparts; p++) {
+		if (!eligible[p] || m->lease[p] >= 0)
+			continue;
+		snprintf(name, sizeof(name), "p%u.lease", p);
+		if ((fd = openat(m->gfd, name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) < 0)
+			continue;
+		if (lock_nb(fd, LOCK_SH) < 0)
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
 void
 mlog_member_release(struct mlog_member *m, uint32_t p)
 {

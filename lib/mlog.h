@@ -200,6 +200,8 @@ struct mlog_member *mlog_member_join(struct mlog_log *, const char *group);
 int		mlog_member_balance(struct mlog_member *, const uint8_t *eligible,
 		    uint8_t *take, uint8_t *drop);
 void		mlog_member_release(struct mlog_member *, uint32_t partition);
+/* Eligible partitions other members hold now. */
+uint32_t	mlog_member_others(struct mlog_member *, const uint8_t *eligible);
 int		mlog_member_holds(const struct mlog_member *, uint32_t partition);
 /* Take (lock != 0) or drop the group's lock around offset file updates. */
 int		mlog_member_lock(struct mlog_member *, int lock);

@@ -124,3 +124,13 @@ total_lines() {
 	assert_success
 	assert_output 'x'
 }
+
+@test "mlog-tail: a member without -f waits for its share to be handed over" {
+	mlog-append -P 4 L </dev/null
+	start_member a
+	wait_for covered 4 a.err
+	mlog-tail -g g -e -M L >b.out 2>b.err
+	# it got its share from the follower instead of leaving empty-handed
+	run holds b.err
+	assert_output --regexp '^ [0-3] [0-3]$'
+}
