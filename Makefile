@@ -79,10 +79,13 @@ check-asan: deps
 	$(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
-bench: deps all
+# A sub-make: pkg-config may only just have been installed by deps.
+bench: deps
+	$(MAKE) all
 	sh bench/log.sh
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	sh scripts/demo.sh
 
 install: all
