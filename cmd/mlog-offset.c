@@ -191,6 +191,7 @@ show(void)
 	for (i = 0; i < O.log->partitions; i++) {
 		if (!selected(i))
 			continue;
+		who[0] = '\0';
 		if ((held = mlog_group_holder(O.log, O.group, i, who,
 		    sizeof(who))) < 0)
 			err(1, "%s: group %s", O.log->path, O.group);
