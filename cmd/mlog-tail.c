@@ -715,9 +715,8 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			if (!mlog_group_name_valid(optarg)) {
-				warnx("--group: invalid name (empty, starting "
-				    "with '.', or with '/' or control "
-				    "characters): %s", optarg);
+				warnx("--group: invalid name (%s): %s",
+				    MLOG_GROUP_NAME_RULES, optarg);
 				usage();
 			}
 			group = optarg;

@@ -165,6 +165,9 @@ void		mlog_watch_close(struct mlog_watch *);
 /* ---- offsets.c: committed positions ---- */
 #define MLOG_OFFSET_NONE	(-1)
 
+/* What mlog_group_name_valid() refuses, for error messages. */
+#define MLOG_GROUP_NAME_RULES \
+	"empty, starting with '.', or with '/' or control characters"
 int		mlog_group_name_valid(const char *name);
 /* A position store: a consumer group of a log (LOG/groups/NAME/offsets) or
  * a user's offset file.  offs has log->partitions slots, MLOG_OFFSET_NONE
