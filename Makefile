@@ -17,7 +17,9 @@ WARN += -Werror
 endif
 BSD_CFLAGS := $(shell pkg-config --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS := $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
-ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib $(CPPFLAGS)
+PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) -Ilib $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
@@ -30,14 +32,18 @@ PROGS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 HELPERS = $(patsubst tests/helpers/%.c,$(O)/helpers/%,$(filter-out tests/helpers/faultinject.c,$(wildcard tests/helpers/*.c)))
+# Fuzz targets: tests/fuzz/NAME.c, with inputs to replay in tests/fuzz/regress/NAME/.
+FUZZ = jscan expr
+FUZZTIME ?= 60
 BINS = $(PROGS:%=$(B)/%)
 
-.PHONY: all check check-asan test bench demo install uninstall clean deps lint
+.PHONY: all check check-asan test bench demo install uninstall clean deps lint \
+	fuzz fuzz-run
 .SUFFIXES:
 
 all: $(LIBA) $(BINS)
 
-$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -45,17 +51,27 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/cmd/%.o: cmd/%.c lib/mlog.h
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/%: $(O)/cmd/%.o $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
 
 $(O)/helpers/%: tests/helpers/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(BSD_LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+
+# A fuzz target with a main() that replays files (make test), and with
+# libFuzzer's (make fuzz, which builds everything with clang's -fsanitize=fuzzer-no-link).
+$(O)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+
+$(O)/fuzz/%-fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
 
 $(O)/helpers/faultinject.so: tests/helpers/faultinject.c
 	@mkdir -p $(@D)
@@ -64,8 +80,9 @@ $(O)/helpers/faultinject.so: tests/helpers/faultinject.c
 deps:
 	@sh scripts/deps.sh
 
-test: all $(HELPERS) $(O)/helpers/faultinject.so
+test: all $(HELPERS) $(O)/helpers/faultinject.so $(FUZZ:%=$(O)/fuzz/%-replay)
 	$(O)/helpers/unit
+	for t in $(FUZZ); do $(O)/fuzz/$$t-replay tests/fuzz/regress/$$t || exit 1; done
 	MLOG_BIN=$(abspath $(B)) MLOG_HELPERS=$(abspath $(O)/helpers) bats tests
 
 lint:
@@ -79,10 +96,35 @@ check-asan: deps
 	$(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
+# libFuzzer runs of FUZZTIME seconds per target, in build-fuzz/: corpus-NAME
+# keeps what they find, crashes/ what fails (a crash ends a target's run; an
+# out-of-memory or a timeout is recorded and the run goes on).  It fails
+# while crashes/ holds a crash, leak or out-of-memory; timeouts are listed.
+# Not part of check: it needs clang.
+fuzz:
+	@sh scripts/deps.sh fuzz
+	$(MAKE) fuzz-run O=build-fuzz LIBA=build-fuzz/libmlog.a CC=clang \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+
+fuzz-run: $(FUZZ:%=$(O)/fuzz/%-fuzz)
+	sh tests/fuzz/seeds.sh $(O)
+	@mkdir -p $(O)/crashes
+	st=0; for t in $(FUZZ); do \
+		mkdir -p $(O)/corpus-$$t; \
+		$(O)/fuzz/$$t-fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+			-rss_limit_mb=1024 -timeout=10 -fork=1 -ignore_ooms=1 -ignore_timeouts=1 \
+			-dict=tests/fuzz/$$t.dict -artifact_prefix=$(O)/crashes/$$t- \
+			$(O)/corpus-$$t $(O)/seed-$$t tests/fuzz/regress/$$t || st=1; \
+	done; \
+	ls -l $(O)/crashes; \
+	if ls $(O)/crashes | grep -qv '^[a-z]*-timeout-'; then st=1; fi; exit $$st
+
 # A sub-make: pkg-config may only just have been installed by deps.
 bench: deps
 	$(MAKE) all
 	sh bench/log.sh
+	sh bench/expr.sh
 
 demo: deps
 	$(MAKE) all
@@ -101,7 +143,8 @@ install: all
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
 		$(DESTDIR)$(MANDIR)/man5/mlog.5 $(DESTDIR)$(MANDIR)/man7/mstreams.7 \
+		$(DESTDIR)$(MANDIR)/man7/mstreams-expr.7 \
 		$(PROGS:%=$(DESTDIR)$(BASHCOMPDIR)/%) $(PROGS:%=$(DESTDIR)$(ZSHCOMPDIR)/_%)
 
 clean:
-	rm -rf build build-asan bin lib/libmlog.a
+	rm -rf build build-asan build-fuzz bin lib/libmlog.a

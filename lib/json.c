@@ -8,6 +8,12 @@
 int
 mlog_utf8_valid(const unsigned char *s, size_t n)
 {
+	return mlog_utf8_check(s, n) == n;
+}
+
+size_t
+mlog_utf8_check(const unsigned char *s, size_t n)
+{
 	size_t i = 0, k, len;
 	uint32_t c, min;
 
@@ -30,19 +36,19 @@ mlog_utf8_valid(const unsigned char *s, size_t n)
 			c &= 0x07;
 			min = 0x10000;
 		} else
-			return 0;
+			return i;
 		if (n - i < len)
-			return 0;
+			return i;
 		for (k = 1; k < len; k++) {
 			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
+				return i;
 			c = c << 6 | (s[i + k] & 0x3f);
 		}
 		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
+			return i;
 		i += len;
 	}
-	return 1;
+	return n;
 }
 
 int

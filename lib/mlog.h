@@ -245,6 +245,8 @@ void		mlog_out_free(struct mlog_out *);
 
 /* ---- json.c: the little JSON the log tools need ---- */
 int		mlog_utf8_valid(const unsigned char *, size_t);
+/* The length of the valid UTF-8 prefix (n when all of it is valid). */
+size_t		mlog_utf8_check(const unsigned char *, size_t);
 int		mlog_json_put_string(struct mlog_out *, const unsigned char *,
 		    size_t);
 int		mlog_base64_put(struct mlog_out *, const unsigned char *, size_t);

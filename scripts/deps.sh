@@ -1,10 +1,18 @@
 #!/bin/sh
 # Install the Debian packages mstreams builds, tests and benchmarks with,
-# when any is missing: apt-get, through sudo when not root.
+# when any is missing: apt-get, through sudo when not root.  With the
+# argument "fuzz", also clang and its libFuzzer and sanitizer runtimes
+# (make fuzz).
 set -eu
 
 pkgs="gcc make pkg-config libbsd-dev bats bats-assert bats-support mandoc
-	jq miller hyperfine procps coreutils logrotate"
+	jq miller hyperfine procps coreutils logrotate
+	libpcre2-dev"
+case ${1-} in
+"") ;;
+fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+*) echo "usage: deps.sh [fuzz]" >&2; exit 2 ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

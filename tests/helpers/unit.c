@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mlog.h"
+#include "expr.h"
 
 static int passed, failed;
 
@@ -321,6 +322,64 @@ test_offsets(void)
 	CHECK(!mlog_group_name_valid("tab\there"));
 }
 
+/* jscan.c: validation, error columns, the top-level index, decoding. */
+static void
+test_jscan(void)
+{
+	static const struct {
+		const char	*text, *why;
+		size_t		 col;
+	} bad[] = {
+		{ "{\"a\":1,}", "expected a string key", 8 },
+		{ "{\"a\":1 \"b\":2}", "expected ',' or '}'", 8 },
+		{ "[1,2", "unexpected end of input", 5 },
+		{ "{\"a\":\"\\x\"}", "invalid escape in string", 7 },
+		{ "{\"a\":01}", "expected ',' or '}'", 7 },
+		{ "{\"a\":tru}", "invalid literal", 6 },
+		{ "\"a\x01\"", "unescaped control character in string", 3 },
+		{ "\"\xc3\x28\"", "invalid UTF-8", 2 },
+		{ "\"\xed\xa0\x80\"", "invalid UTF-8", 2 },
+		{ "1 2", "unexpected data after the value", 3 },
+		{ "", "unexpected end of input", 1 },
+		{ "-", "invalid number", 1 },
+		{ "1.", "invalid number", 1 },
+	};
+	struct mlog_jdoc d = { 0 };
+	const char *why;
+	unsigned char out[64];
+	char deep[MLOG_JSON_MAXDEPTH + 2];
+	size_t col, i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		CHECK(mlog_json_scan(&d, (const unsigned char *)bad[i].text,
+		    strlen(bad[i].text), &why, &col) == -1 && why != NULL &&
+		    strcmp(why, bad[i].why) == 0 && col == bad[i].col);
+	}
+	CHECK(mlog_json_scan(&d, (const unsigned char *)" {\"a\" : [1, {}],"
+	    "\"b\\u0041\":\"x\",\"c\":null} ", 40, &why, &col) == 0);
+	CHECK(d.nf == 3 && d.ws && d.n == 38 && d.p[0] == '{');
+	CHECK(d.f[0].klen == 1 && d.f[0].vlen == 7 &&
+	    memcmp(d.f[0].val, "[1, {}]", 7) == 0);
+	CHECK(d.f[1].kesc && d.f[1].klen == 7);
+	CHECK(d.f[2].vlen == 4 && memcmp(d.f[2].val, "null", 4) == 0);
+	/* the fast path for flat records indexes the same way */
+	CHECK(mlog_json_scan(&d, (const unsigned char *)"{\"s\":500,\"t\":"
+	    "\"x\"}", 17, &why, &col) == 0 && d.nf == 2 && !d.ws &&
+	    d.f[0].vlen == 3 && d.f[1].vlen == 3);
+	memset(deep, '[', sizeof(deep));
+	CHECK(mlog_json_scan(&d, (const unsigned char *)deep,
+	    MLOG_JSON_MAXDEPTH + 1, &why, &col) == -1 &&
+	    strcmp(why, "nested too deeply") == 0 &&
+	    col == MLOG_JSON_MAXDEPTH + 1);
+	CHECK(mlog_json_unescape((const unsigned char *)"a\\n\\u00e9"
+	    "\\ud83d\\ude00\\ud800", 27, out) == 11 &&
+	    memcmp(out, "a\n\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd", 11) == 0);
+	CHECK(mlog_json_number((const unsigned char *)"-12", 3) == -12);
+	CHECK(mlog_json_number((const unsigned char *)"1.5e3", 5) == 1500);
+	mlog_jdoc_free(&d);
+}
+
 int
 main(void)
 {
@@ -331,6 +390,7 @@ main(void)
 	test_size();
 	test_envelope();
 	test_offsets();
+	test_jscan();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
