@@ -126,6 +126,47 @@ on_signal(int sig)
 	stop_sig = sig;
 }
 
+/* SIGINT and SIGTERM are held except while waiting, so one that arrives
+ * between the check of stop_sig and the wait ends the wait instead of
+ * being missed until the next record (a follower would never stop). */
+static sigset_t waitmask;
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+	sigset_t hold;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigprocmask(SIG_BLOCK, &hold, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+}
+
+/* Wait up to ms (-1: no limit) for fd (-1: none) to be readable or a
+ * signal to arrive. */
+static void
+wait_for_input(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec ts, *tp = NULL;
+
+	if (ms >= 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		tp = &ts;
+	}
+	if (ppoll(fd >= 0 ? &pfd : NULL, fd >= 0, tp, &waitmask) < 0 &&
+	    errno != EINTR)
+		err(1, "poll");
+}
+
 static _Noreturn void
 out_fail(void)
 {
@@ -535,8 +576,7 @@ wait_change(struct mlog_watch *w)
 	}
 	if (T.member != NULL && (ms < 0 || ms > BALANCE_EVERY_US / 1000))
 		ms = BALANCE_EVERY_US / 1000;
-	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-		err(1, "poll");
+	wait_for_input(pfd.fd, ms);
 	if (mlog_watch_drain(w) < 0)
 		err(1, "inotify");
 }
@@ -637,8 +677,7 @@ tail_file(const char *path, const char *group, const char *ofile,
 			left = T.lastcommit + COMMIT_EVERY_US - mlog_now_us();
 			ms = left > 0 ? (int)((left + 999) / 1000) : 0;
 		}
-		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			err(1, "poll");
+		wait_for_input(pfd.fd, ms);
 		if (mlog_filesrc_watch_drain(src) < 0)
 			err(1, "%s: inotify", path);
 	}
@@ -676,7 +715,6 @@ main(int argc, char *argv[])
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct mlog_watch *watch = NULL;
-	struct sigaction sa;
 	struct stat st;
 	struct part *p, *best;
 	const char *errstr, *group = NULL, *ofile = NULL;
@@ -810,10 +848,7 @@ main(int argc, char *argv[])
 		T.tty = isatty(1);
 		if (mlog_out_init(&T.out, 1, 128 * 1024) < 0)
 			err(1, NULL);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		catch_signals();
 		return tail_file(argv[0], group, ofile, follow && !snap,
 		    kind == 'e', count);
 	}
@@ -869,10 +904,7 @@ main(int argc, char *argv[])
 	if (lines >= 0)
 		skip = skip > (uint64_t)lines ? skip - (uint64_t)lines : 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_signals();
 	if (follow && (watch = T.watch = mlog_watch_open(T.log)) == NULL)
 		err(1, "%s: inotify", T.log->path);
 	T.lastcommit = mlog_now_us();
@@ -899,7 +931,7 @@ main(int argc, char *argv[])
 			    T.lastbalance >= BALANCE_EVERY_US) && rebalance(0))
 				continue;
 			if (!follow && awaiting_handover()) {
-				poll(NULL, 0, BALANCE_EVERY_US / 1000);
+				wait_for_input(-1, BALANCE_EVERY_US / 1000);
 				continue;
 			}
 			if (!follow || (!any && T.member == NULL))

@@ -121,4 +121,12 @@ run 'wc -l < before'
 expect "records until $mark" "$(wc -l < before | tr -d ' ')" 150
 run "mlog-tail -n 2 -F '%p:%o %T %k\n' logs/byhost"
 
+step "Filter and reshape: mfilter and mmap"
+run "mlog-tail logs/app | mfilter '.status >= 500' | head -n 2"
+n5=$(grep -c '"status":5' app.jsonl)
+expect "server errors" "$(mlog-tail logs/app | mfilter -c '.status >= 500')" "$n5"
+run "mlog-tail logs/app | mfilter '.status >= 500' | mmap -c '{ts, path, status}' | head -n 2"
+run "mlog-tail logs/app | mmap -r 'select(.ts) | .ts | timefloor(\"1m\") | todate' | sort | uniq -c | head -n 3"
+run "printf 'not json\\n' | cat - app.jsonl | mfilter --stats '.latency_ms > 1000' > /dev/null"
+
 printf '\ndemo: all steps passed\n'
