@@ -3979,7 +3979,7 @@ call(struct ctx *c, struct node *n, const struct val *in, struct vec *out)
 	struct val x, y, z;
 	size_t i, j, k;
 	int t, found;
-	struct rx *rx;
+	struct rx *rx = NULL;
 
 	switch (n->sub) {
 	case F_EMPTY:
@@ -4626,6 +4626,46 @@ raise:
 	return fail(c, "internal error: builtin %d", n->sub);
 }
 
+/* Nodes with exactly one output (or an error): literals, variables, '.'
+ * and fields of those. */
+static int
+simple(const struct node *n)
+{
+	while (n->op == N_FIELD)
+		n = n->a;
+	return n->op == N_LIT || n->op == N_VAR || n->op == N_DOT;
+}
+
+static int
+ev_simple(struct ctx *c, const struct node *n, const struct val *in,
+    struct val *out)
+{
+	struct val t;
+	int found;
+
+	switch (n->op) {
+	case N_LIT:
+		*out = n->lit;
+		return 0;
+	case N_VAR:
+		*out = c->vars[n->slot];
+		return 0;
+	case N_DOT:
+		*out = *in;
+		return 0;
+	}
+	if (ev_simple(c, n->a, in, &t) < 0)
+		return -1;
+	if (t.t == T_OBJ) {
+		if (obj_get(c, &t, n->lit.s, n->lit.n, out, &found) < 0)
+			return -1;
+		if (!found)
+			*out = v_null;
+		return 0;
+	}
+	return index_val(c, &t, &n->lit, out);
+}
+
 static int
 ev(struct ctx *c, struct node *n, const struct val *in, struct vec *out)
 {
@@ -4780,6 +4820,15 @@ ev(struct ctx *c, struct node *n, const struct val *in, struct vec *out)
 		}
 		return 0;
 	case N_BIN:
+		if (simple(n->a) && simple(n->b)) {
+			/* one output each: no vectors (.status >= 500) */
+			struct val l, rv;
+			if (ev_simple(c, n->b, in, &rv) < 0 ||
+			    ev_simple(c, n->a, in, &l) < 0 ||
+			    arith(c, n->sub, &l, &rv, &x) < 0)
+				return -1;
+			return push(c, out, x);
+		}
 		vec_init(&b);
 		if (ev(c, n->b, in, &b) < 0)
 			return -1;

@@ -221,20 +221,27 @@ plain_string(const unsigned char *p, const unsigned char *end)
 	return NULL;
 }
 
-static int
+static __attribute__((noinline)) int
+grow_fields(struct mlog_jdoc *d)
+{
+	struct mlog_jfield *f;
+	size_t cap = d->cap ? d->cap * 2 : 32;
+
+	if ((f = reallocarray(d->f, cap, sizeof(*f))) == NULL)
+		return -1;
+	d->f = f;
+	d->cap = cap;
+	return 0;
+}
+
+static inline int
 add_field(struct mlog_jdoc *d, const unsigned char *key, size_t klen,
     int kesc)
 {
 	struct mlog_jfield *f;
-	size_t cap;
 
-	if (d->nf == d->cap) {
-		cap = d->cap ? d->cap * 2 : 32;
-		if ((f = reallocarray(d->f, cap, sizeof(*f))) == NULL)
-			return -1;
-		d->f = f;
-		d->cap = cap;
-	}
+	if (d->nf == d->cap && grow_fields(d) < 0)
+		return -1;
 	f = &d->f[d->nf++];
 	f->key = key;
 	f->klen = (uint32_t)klen;
