@@ -678,13 +678,37 @@ put_compact(struct ctx *c, const unsigned char *p, size_t n, int ws)
 	return 0;
 }
 
+/* The nesting depth of validated text (a level takes two bytes at least). */
+static int
+text_depth(const unsigned char *p, size_t n, int room)
+{
+	const unsigned char *end = p + n;
+	int d = 0, max = 0;
+
+	if (n / 2 <= (size_t)room)
+		return 0;
+	while (p < end) {
+		if (*p == '"')
+			p = mlog_json_skip(p, end);
+		else {
+			if (*p == '[' || *p == '{') {
+				if (++d > max)
+					max = d;
+			} else if (*p == ']' || *p == '}')
+				d--;
+			p++;
+		}
+	}
+	return max;
+}
+
 static int
 put_val(struct ctx *c, const struct val *v)
 {
 	char num[40];
 	size_t i;
 
-	if (++c->depth > MLOG_JSON_MAXDEPTH + 8) {
+	if (++c->depth > MLOG_JSON_MAXDEPTH) {	/* readable downstream */
 		c->depth--;
 		return fail(c, "value nested too deeply to print");
 	}
@@ -711,6 +735,17 @@ put_val(struct ctx *c, const struct val *v)
 			i = (size_t)put_str(c, v->s, v->n);
 		break;
 	default:
+		if (v->lazy != L_BUILT && c->depth > 1) {
+			/* copied text, inside built levels */
+			int room = MLOG_JSON_MAXDEPTH - c->depth + 1;
+			int deep = v->lazy == L_DOC ? text_depth(v->u.doc->p,
+			    v->u.doc->n, room) : text_depth(v->s, v->n, room);
+			if (deep > room) {
+				c->depth--;
+				return fail(c, "value nested too deeply to "
+				    "print");
+			}
+		}
 		if (v->lazy == L_DOC) {
 			i = (size_t)put_compact(c, v->u.doc->p, v->u.doc->n,
 			    v->u.doc->ws);
@@ -1134,7 +1169,7 @@ lex_string(struct parser *p)
 }
 
 static int
-lex(struct parser *p)
+lex1(struct parser *p)
 {
 	const char *s = p->src;
 	size_t i;
@@ -1236,8 +1271,20 @@ lex(struct parser *p)
 		p->tlen = 1;
 		return p->tok = (unsigned char)s[i];
 	}
-	return perr(p, p->pos, "unexpected character '%c'", s[i]) , p->tok =
-	    K_BAD;
+	return perr(p, p->pos, "unexpected character '%c'", s[i]);
+}
+
+/*
+ * The next token.  After any error the parser sees only the end of input,
+ * so no production loops, recurses or reads on behind a bad token.
+ */
+static int
+lex(struct parser *p)
+{
+	if (!p->failed && lex1(p) >= 0 && !p->failed)
+		return p->tok;
+	p->tlen = 0;
+	return p->tok = K_EOF;
 }
 
 static int
@@ -2433,13 +2480,16 @@ slice_val(struct ctx *c, const struct val *t, const struct val *from,
 	if (e < s)
 		e = s;
 	if (t->t == T_ARR) {
-		*out = mkarr(a.u.a + (size_t)s, (size_t)(e - s));
+		/* an empty array may have no storage: no offset from NULL */
+		*out = e > s ? mkarr(a.u.a + (size_t)s, (size_t)(e - s)) :
+		    mkarr(NULL, 0);
 		return 0;
 	}
 	{
 		size_t bs = cp_off(t->s, t->n, (size_t)s);
 		size_t be = cp_off(t->s, t->n, (size_t)e);
-		*out = mkstr(t->s + bs, be - bs);
+		*out = be > bs ? mkstr(t->s + bs, be - bs) :
+		    mkstr((const unsigned char *)"", 0);
 	}
 	return 0;
 }
@@ -3404,7 +3454,11 @@ rx_sub(struct ctx *c, struct node *n, const struct val *s, struct rx *rx,
 					return -1;
 			}
 		}
-		parts = next;
+		/* no struct copy: a vector's inline storage stays behind */
+		parts.n = 0;
+		for (k = 0; k < next.n; k++)
+			if (push(c, &parts, next.v[k]) < 0)
+				return -1;
 		prev = bo + bl;
 	}
 	for (j = 0; j < parts.n; j++) {

@@ -446,9 +446,8 @@ scan_flat(struct mlog_jdoc *d, const unsigned char *p,
 			return NULL;
 		if (*p == '}')
 			return p + 1;
-		if (*p != ',')
+		if (*p != ',' || ++p >= end)
 			return NULL;
-		p++;
 	}
 }
 

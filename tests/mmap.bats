@@ -503,6 +503,18 @@ mmap: 1 bad input line dropped; first at in:5: invalid JSON at column 2: unexpec
 	cmp in out
 }
 
+@test "mmap: an output deeper than 512 levels is an error, never a line nothing can read" {
+	nested 512 '[' ']' 7 >in
+	run --separate-stderr mmap '[.]' in
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at in:1: value nested too deeply to print'
+	nested 511 '[' ']' 7 >in
+	mmap -c '[.]' in >out
+	mfilter -c true out >count
+	assert_equal "$(cat count)" '1'
+}
+
 # --- output ------------------------------------------------------------------
 
 @test "mmap: an output is written while the input is still open" {

@@ -35,7 +35,7 @@ struct sink {
 	int	 stop;		/* return -1 from the first output */
 	size_t	 n;		/* outputs */
 	int	 truthy;	/* some output is neither false nor null */
-	int	 null;		/* some output is null (or NaN, which is true) */
+	int	 null;		/* some output is null (or a NaN: true) */
 };
 
 static int

@@ -133,12 +133,13 @@ walk(const unsigned char *doc, size_t dn, const unsigned char *val,
 			if (obj) {
 				REQUIRE(k > val && k + kl < v);
 				REQUIRE(k[-1] == '"' && k[kl] == '"');
-				REQUIRE(mlog_json_skip(k - 1, end) == k + kl + 1);
+				REQUIRE(mlog_json_skip(k - 1, end) ==
+				    k + kl + 1);
 				check_string(k, kl);
 				/* only space and one colon between them */
 				REQUIRE(*skip_ws(k + kl + 1, v) == ':');
-				REQUIRE(skip_ws(skip_ws(k + kl + 1, v) + 1, v) ==
-				    v);
+				REQUIRE(skip_ws(skip_ws(k + kl + 1, v) + 1,
+				    v) == v);
 			}
 			REQUIRE(v > val && v + vl < end);
 			d = walk(doc, dn, v, vl);
@@ -244,8 +245,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_doc(s2, size + 1, &d2);
 			REQUIRE(d2.nf == d.nf && d2.n == d.n + 1);
 			for (i = 0; i < d.nf; i++) {
-				REQUIRE(d2.f[i].key - s2 == d.f[i].key - data + 1);
-				REQUIRE(d2.f[i].val - s2 == d.f[i].val - data + 1);
+				REQUIRE(d2.f[i].key - s2 ==
+				    d.f[i].key - data + 1);
+				REQUIRE(d2.f[i].val - s2 ==
+				    d.f[i].val - data + 1);
 				REQUIRE(d2.f[i].klen == d.f[i].klen);
 				REQUIRE(d2.f[i].vlen == d.f[i].vlen);
 				REQUIRE(d2.f[i].kesc == d.f[i].kesc);
