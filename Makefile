@@ -43,7 +43,7 @@ BINS = $(PROGS:%=$(B)/%)
 
 all: $(LIBA) $(BINS)
 
-$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -51,7 +51,7 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -126,6 +126,7 @@ bench: deps
 	$(MAKE) all
 	sh bench/log.sh
 	sh bench/expr.sh
+	sh bench/window.sh
 
 demo: deps
 	$(MAKE) all

@@ -158,6 +158,7 @@ struct ctx {
 	unsigned char	*sb;		/* serialization buffer */
 	size_t		 sblen, sbcap;
 	struct rx	*rxlist;	/* every call site's regex, to free */
+	int		 canon;		/* print as jq -c would, text ignored */
 };
 
 static void
@@ -678,6 +679,8 @@ put_compact(struct ctx *c, const unsigned char *p, size_t n, int ws)
 	return 0;
 }
 
+static struct kv *sorted_members(struct ctx *, const struct val *);
+
 /* The nesting depth of validated text (a level takes two bytes at least). */
 static int
 text_depth(const unsigned char *p, size_t n, int room)
@@ -705,6 +708,7 @@ text_depth(const unsigned char *p, size_t n, int room)
 static int
 put_val(struct ctx *c, const struct val *v)
 {
+	struct val built;
 	char num[40];
 	size_t i;
 
@@ -723,18 +727,30 @@ put_val(struct ctx *c, const struct val *v)
 		i = (size_t)sb_put(c, "true", 4);
 		break;
 	case T_NUM:
-		if (v->lazy)
+		if (v->lazy && !c->canon)
 			i = (size_t)sb_put(c, v->s, v->n);
-		else
-			i = (size_t)sb_put(c, num, fmt_num(v->u.d, num));
+		else	/* -0 == 0: one text for both when canon */
+			i = (size_t)sb_put(c, num, fmt_num(c->canon &&
+			    v->u.d == 0 ? 0 : v->u.d, num));
 		break;
 	case T_STR:
-		if (v->lazy)
+		if (v->lazy && !c->canon)
 			i = (size_t)sb_put(c, v->s - 1, (size_t)v->n + 2);
 		else
 			i = (size_t)put_str(c, v->s, v->n);
 		break;
 	default:
+		if (c->canon) {
+			/* equal values, equal text: members sorted by key */
+			if ((v->t == T_ARR ? arr_build(c, v, &built) :
+			    obj_build(c, v, &built)) < 0 ||
+			    (built.t == T_OBJ && (built.u.o =
+			    sorted_members(c, &built)) == NULL)) {
+				i = (size_t)-1;
+				break;
+			}
+			v = &built;
+		}
 		if (v->lazy != L_BUILT && c->depth > 1) {
 			/* copied text, inside built levels */
 			int room = MLOG_JSON_MAXDEPTH - c->depth + 1;
@@ -968,6 +984,7 @@ struct mlog_expr {
 	struct ctx	 c;
 	struct val	*vars;
 	size_t		 nvars;
+	struct val	 last;		/* what mlog_expr_value() returned */
 };
 
 /* Builtins: name, arity, id. */
@@ -5272,6 +5289,164 @@ mlog_expr_run(struct mlog_expr *e, const struct mlog_jdoc *doc, int raw,
 			return -1;
 	}
 	return r < 0 ? -2 : 0;
+}
+
+/*
+ * .name on a record, the common --time and --by: straight from the
+ * scanner's member index, without the evaluator.  0 when the slow path
+ * must answer (an escaped key, a container, a string jq would print
+ * differently).
+ */
+static int
+field_value(struct mlog_expr *e, const struct mlog_jdoc *doc, int canon,
+    struct mlog_value *out)
+{
+	const struct val *key = &e->root->lit;
+	const struct mlog_jfield *f;
+	const unsigned char *v;
+	struct ctx *c = &e->c;
+	size_t i, n;
+
+	for (i = doc->nf; i-- > 0;) {
+		f = &doc->f[i];
+		if (f->kesc)
+			return 0;
+		if (f->klen == key->n && (key->n == 0 ||
+		    (f->key[0] == key->s[0] &&
+		    memcmp(f->key, key->s, key->n) == 0)))
+			break;
+	}
+	if (i == (size_t)-1) {
+		out->type = MLOG_V_NULL;
+		out->json = (const unsigned char *)"null";
+		out->jn = 4;
+		e->last = v_null;
+		return 1;
+	}
+	v = f->val;
+	n = f->vlen;
+	switch (*v) {
+	case '"':
+		/* the bytes as they stand: no escape in them, and for a
+		 * key nothing jq -c would escape */
+		if (!doc->flat || canon)
+			for (i = 1; i + 1 < n; i++)
+				if (v[i] == '\\' || v[i] == 0x7f)
+					return 0;
+		out->type = MLOG_V_STR;
+		out->s = v + 1;
+		out->n = n - 2;
+		out->json = v;
+		out->jn = n;
+		e->last = mkstr(v + 1, n - 2);
+		e->last.lazy = 1;
+		return 1;
+	case '{':
+	case '[':
+		return 0;
+	case 't':
+	case 'f':
+	case 'n':
+		out->type = *v == 't' ? MLOG_V_TRUE : *v == 'f' ?
+		    MLOG_V_FALSE : MLOG_V_NULL;
+		out->json = v;
+		out->jn = n;
+		e->last = *v == 't' ? v_true : *v == 'f' ? v_false : v_null;
+		return 1;
+	}
+	out->type = MLOG_V_NUM;
+	out->num = mlog_json_number(v, n);
+	out->s = v;
+	out->n = n;
+	e->last = mknum(out->num);
+	if (canon) {
+		c->sblen = 0;
+		if (sb_grow(c, 40) < 0)
+			return 0;
+		out->json = c->sb;
+		out->jn = fmt_num(out->num == 0 ? 0 : out->num,
+		    (char *)c->sb);
+	}
+	return 1;
+}
+
+/* The first output as a value the caller reads in place. */
+int
+mlog_expr_value(struct mlog_expr *e, const struct mlog_jdoc *doc, int canon,
+    struct mlog_value *out)
+{
+	static const int types[] = { MLOG_V_NULL, MLOG_V_FALSE, MLOG_V_TRUE,
+	    MLOG_V_NUM, MLOG_V_STR, MLOG_V_ARR, MLOG_V_OBJ };
+	struct ctx *c = &e->c;
+	struct vec out_v;
+	const struct val *v;
+
+	memset(out, 0, sizeof(*out));
+	if (e->root->op == N_FIELD && e->root->a->op == N_DOT &&
+	    doc->p[0] == '{' && field_value(e, doc, canon, out))
+		return 0;
+	if (eval(e, doc, &out_v) < 0)
+		return -2;
+	if (out_v.n == 0) {
+		out->type = MLOG_V_NONE;
+		return 0;
+	}
+	v = &out_v.v[0];
+	e->last = *v;
+	out->type = types[v->t];
+	if (v->t == T_NUM) {
+		out->num = v->u.d;
+		if (v->lazy) {
+			out->s = v->s;
+			out->n = v->n;
+		}
+	} else if (v->t == T_STR) {
+		out->s = v->s;
+		out->n = v->n;
+	}
+	if (canon) {
+		c->sblen = 0;
+		c->canon = 1;
+		if (put_val(c, v) < 0) {
+			c->canon = 0;
+			return -2;
+		}
+		c->canon = 0;
+		out->json = c->sb;
+		out->jn = c->sblen;
+	}
+	return 0;
+}
+
+/* jq's words for the last value, for messages. */
+const char *
+mlog_expr_describe(struct mlog_expr *e)
+{
+	return describe(&e->c, &e->last);
+}
+
+/* Two validated JSON texts in jq's order. */
+int
+mlog_json_cmp(const unsigned char *a, size_t an, const unsigned char *b,
+    size_t bn)
+{
+	struct ctx c;
+	struct val x, y;
+	int r = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (from_text(&c, a, an, &x) < 0 || from_text(&c, b, bn, &y) < 0 ||
+	    cmp(&c, &x, &y, &r) < 0)
+		r = cmp_bytes(a, an, b, bn);	/* out of memory: still total */
+	arena_free(&c.ar);
+	free(c.sb);
+	return r;
+}
+
+size_t
+mlog_json_fmtnum(double d, char buf[40])
+{
+	return fmt_num(d, buf);
 }
 
 const char *

@@ -27,6 +27,9 @@ struct mlog_jdoc {
 	const unsigned char	*p;	/* the value, without surrounding space */
 	size_t			 n;
 	int			 ws;	/* space between tokens inside it */
+	int			 flat;	/* an object whose keys and string
+					 * values are printable ASCII without
+					 * escapes */
 	struct mlog_jfield	*f;	/* members, when it is an object */
 	size_t			 nf, cap;
 };
@@ -98,6 +101,35 @@ int		mlog_expr_test(struct mlog_expr *, const struct mlog_jdoc *,
 		    int *truthy);
 const char	*mlog_expr_error(const struct mlog_expr *);
 
+/*
+ * The first output of a program as a value, for the operators' --time,
+ * --by and aggregate arguments: 0 with *v set (type MLOG_V_NONE when there
+ * is no output), or -2 when the program raised an error.  With canon, json
+ * is the value's text as jq -c prints it (every number and string
+ * re-printed), the form in which keys compare equal when the values do.
+ * Everything points into the program's memory until its next evaluation.
+ */
+enum { MLOG_V_NONE, MLOG_V_NULL, MLOG_V_FALSE, MLOG_V_TRUE, MLOG_V_NUM,
+    MLOG_V_STR, MLOG_V_ARR, MLOG_V_OBJ };
+struct mlog_value {
+	int			 type;
+	double			 num;
+	const unsigned char	*s;	/* a string's bytes; a number's text
+					 * when it came from the record */
+	size_t			 n;
+	const unsigned char	*json;	/* with canon */
+	size_t			 jn;
+};
+int		mlog_expr_value(struct mlog_expr *, const struct mlog_jdoc *,
+		    int canon, struct mlog_value *);
+/* That value in jq's words for messages: string ("abc"). */
+const char	*mlog_expr_describe(struct mlog_expr *);
+/* Two validated JSON texts in jq's order: negative, 0 or positive. */
+int		mlog_json_cmp(const unsigned char *, size_t,
+		    const unsigned char *, size_t);
+/* A number as jq 1.6 prints it; returns the length. */
+size_t		mlog_json_fmtnum(double, char buf[40]);
+
 /* ---- linesrc.c ---- */
 enum { MLOG_FROM_JSON, MLOG_FROM_LOGFMT, MLOG_FROM_TEXT, MLOG_FROM_REGEX };
 
@@ -105,7 +137,9 @@ struct mlog_src {
 	/* set by the caller before mlog_src_open() */
 	size_t		 maxrec;	/* longest line kept */
 	int		 infer;		/* typed values from non-JSON lines */
-	int		(*flush)(void *);	/* called before a read blocks */
+	/* called before a read blocks: it may wait itself, and returns 1
+	 * to end the input there (-1: error) */
+	int		(*flush)(void *);
 	void		*flusharg;
 	/* mlog_src_from() */
 	int		 from;
@@ -116,7 +150,7 @@ struct mlog_src {
 	uint64_t	 lineno;
 	unsigned char	*buf;
 	size_t		 cap, off, len;
-	int		 eof, skip;
+	int		 eof, skip, halt;
 	/* the current record */
 	struct mlog_jdoc doc;
 	unsigned char	*conv;

@@ -470,6 +470,7 @@ mlog_json_scan(struct mlog_jdoc *d, const unsigned char *s, size_t n,
 	q = NULL;
 	if (p < end && *p == '{')
 		q = scan_flat(d, p, end, &ws);
+	d->flat = q != NULL;
 	if (q == NULL) {
 		d->nf = 0;
 		ws = 0;

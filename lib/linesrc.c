@@ -124,8 +124,13 @@ fill(struct mlog_src *s)
 		/* about to wait: let what is written so far go downstream */
 		pfd.fd = s->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) == 0 && s->flush(s->flusharg) < 0)
-			return -1;
+		if (poll(&pfd, 1, 0) == 0 && (n = s->flush(s->flusharg)) !=
+		    0) {
+			if (n < 0)
+				return -1;
+			s->halt = 1;	/* the caller ends the input */
+			return 0;
+		}
 	}
 	for (;;) {
 		n = read(s->fd, s->buf + s->len, s->cap - 1 - s->len);
@@ -471,6 +476,8 @@ mlog_src_next(struct mlog_src *s, const unsigned char **line, size_t *len,
 		if (nl == NULL && !s->eof) {
 			if ((r = fill(s)) < 0)
 				return -1;
+			if (s->halt)
+				return 0;	/* an unfinished line is no record */
 			if (r == 0)
 				s->eof = 1;
 			continue;

@@ -229,6 +229,10 @@ int64_t		mlog_now_us(void);
 int		mlog_time_parse(const char *s, int64_t now, int64_t *out);
 /* 500ms 10s 5m 2h 7d (also us, ns, w); a bare number is seconds. */
 int		mlog_duration_parse(const char *s, int64_t *out);
+/* An RFC 3339 / ISO 8601 timestamp of n bytes. */
+int		mlog_time_rfc3339(const char *s, size_t n, int64_t *out);
+/* t as year, month, day, hour, minute, second, microsecond (UTC). */
+void		mlog_time_civil(int64_t t, int64_t f[7]);
 int		mlog_size_parse(const char *s, uint64_t *out);
 
 /* ---- out.c: buffered output ---- */

@@ -111,6 +111,89 @@ rfc3339(const char *s, int64_t *out)
 	return 0;
 }
 
+/* An RFC 3339 timestamp of n bytes (not NUL-terminated). */
+int
+mlog_time_rfc3339(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	const unsigned char *u = (const unsigned char *)s;
+	char buf[64];
+	int64_t v[6], frac = 0, scale = 100000;
+	size_t i, k;
+	static const size_t at[6] = { 0, 5, 8, 11, 14, 17 };
+	static const size_t len[6] = { 4, 2, 2, 2, 2, 2 };
+
+	/* the common form, YYYY-MM-DDTHH:MM:SS[.frac]Z, without a copy */
+	if (n >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+	    s[13] == ':' && s[16] == ':' && s[n - 1] == 'Z') {
+		for (k = 0; k < 6; k++) {
+			v[k] = 0;
+			for (i = at[k]; i < at[k] + len[k]; i++) {
+				if ((unsigned)(u[i] - '0') > 9)
+					goto general;
+				v[k] = v[k] * 10 + (u[i] - '0');
+			}
+		}
+		i = 19;
+		if (i < n - 1) {
+			if (s[i++] != '.' || i == n - 1)
+				goto general;
+			for (; i < n - 1; i++) {
+				if ((unsigned)(u[i] - '0') > 9)
+					goto general;
+				frac += (u[i] - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] ||
+		    v[3] > 23 || v[4] > 59 || v[5] > 59)
+			goto general;	/* Feb 29 and leap seconds too */
+		*out = (days_from_civil(v[0], (int)v[1], (int)v[2]) * 86400 +
+		    v[3] * 3600 + v[4] * 60 + v[5]) * 1000000 + frac;
+		return 0;
+	}
+general:
+	if (n >= sizeof(buf) || memchr(s, '\0', n) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (rfc3339(buf, out) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The civil date and time of t (us since the epoch): y m d h mi s us. */
+void
+mlog_time_civil(int64_t t, int64_t f[7])
+{
+	int64_t days, secs, z, era, doe, yoe, doy, mp;
+
+	days = t / 86400000000LL;
+	secs = t % 86400000000LL;
+	if (secs < 0) {
+		secs += 86400000000LL;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	f[2] = doy - (153 * mp + 2) / 5 + 1;
+	f[1] = mp < 10 ? mp + 3 : mp - 9;
+	f[0] = yoe + era * 400 + (f[1] <= 2);
+	f[3] = secs / 3600000000LL;
+	f[4] = secs / 60000000 % 60;
+	f[5] = secs / 1000000 % 60;
+	f[6] = secs % 1000000;
+}
+
 /* An epoch number; the unit follows from the magnitude. */
 static int
 epoch(const char *s, int64_t *out)

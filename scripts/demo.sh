@@ -129,4 +129,12 @@ run "mlog-tail logs/app | mfilter '.status >= 500' | mmap -c '{ts, path, status}
 run "mlog-tail logs/app | mmap -r 'select(.ts) | .ts | timefloor(\"1m\") | todate' | sort | uniq -c | head -n 3"
 run "printf 'not json\\n' | cat - app.jsonl | mfilter --stats '.latency_ms > 1000' > /dev/null"
 
+step "Windows: mwindow"
+run "mlog-tail logs/app | mwindow --tumbling 1m --time .ts --by .host -a count,avg:.latency_ms,p99:.latency_ms | head -n 3"
+echo "(records without a time are bad input: dropped and counted)"
+total=$(mlog-tail logs/app | mwindow --tumbling 1m --time .ts -a count 2>/dev/null |
+    mmap -r .count | awk '{ n += $1 } END { print n }')
+expect "every timed record in one window" "$total" "$(mlog-tail logs/app | mfilter -c .ts)"
+run "mlog-tail logs/app | mfilter '.status >= 500' | mwindow --tumbling 5m --time .ts --by .path -a count,top:2:.host | head -n 3"
+
 printf '\ndemo: all steps passed\n'

@@ -1,13 +1,16 @@
 /*
  * Unit tests of libmlog pieces that deserve them: checksums, the Kafka
- * partitioner, the record codec, time and size parsing, the JSON envelope
- * and offset files.  Prints one line per failed check and a summary line.
+ * partitioner, the record codec, time and size parsing, the JSON envelope,
+ * offset files, the JSON scanner and mwindow's sketches.  Prints one line
+ * per failed check and a summary line.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 
 #include "mlog.h"
 #include "expr.h"
+#include "window.h"
 
 static int passed, failed;
 
@@ -380,6 +384,380 @@ test_jscan(void)
 	mlog_jdoc_free(&d);
 }
 
+/* sketch.c: values from a fixed LCG, so that no run can flake. */
+static uint64_t
+lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 11;
+}
+
+static double
+unif(uint64_t *s)		/* [0, 1) */
+{
+	return (double)lcg(s) * 0x1p-53;
+}
+
+enum { D_UNIF, D_HEAVY, D_NEG, D_MIXED, D_ZEROS, D_CONST, D_GAMMA,
+	D_EXTREME, D_BITS, D_N };
+
+static double
+sketch_value(int dist, uint64_t *s)
+{
+	double gamma = (1 + MLOG_QS_ALPHA) / (1 - MLOG_QS_ALPHA), u, v;
+	uint64_t b;
+
+	u = unif(s);
+	switch (dist) {
+	case D_UNIF:
+		return 1 + 9999 * u;
+	case D_HEAVY:		/* bell-shaped in log scale, 1e-6..1e9 */
+		return exp(log(1e-6) + (u + unif(s) + unif(s)) / 3 *
+		    log(1e15));
+	case D_NEG:
+		return -pow(10, 4 * u);
+	case D_MIXED:
+		return (unif(s) < 0.5 ? -1 : 1) * pow(10, -3 + 9 * u);
+	case D_ZEROS:
+		return u < 0.6 ? 0 : (unif(s) < 0.5 ? -1 : 1) * (1 + 99 * u);
+	case D_CONST:
+		return 42.125;
+	case D_GAMMA:		/* bucket edges and their neighbours */
+		v = pow(gamma, floor(u * 2001) - 1000);
+		u = unif(s);
+		return u < 0.25 ? nextafter(v, 0) : u < 0.5 ?
+		    nextafter(v, INFINITY) : u < 0.75 ? -v : v;
+	case D_EXTREME:		/* subnormals, DBL_MAX and its neighbours */
+		v = unif(s) < 0.5 ? -1 : 1;
+		if (u < 0.4)
+			return v * floor(pow(2, 52 * unif(s))) * DBL_TRUE_MIN;
+		if (u < 0.8)
+			return v * DBL_MAX * (1 - 0.05 * unif(s));
+		return u < 0.9 ? v * DBL_MAX : v * DBL_MIN;
+	default:		/* any finite double */
+		do {
+			b = lcg(s) << 11 ^ lcg(s);
+			memcpy(&v, &b, sizeof(v));
+		} while (!isfinite(v));
+		return v;
+	}
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+within(double est, double exact)
+{
+	return fabs(est - exact) <= 0.005 * fabs(exact);
+}
+
+/* A sketch of x between 64 values below and 64 above, none clamping its
+ * estimate: the guarantee holds for x itself. */
+static int
+qs_one_ok(double x)
+{
+	struct mlog_qsketch s = { 0 };
+	double lo, hi, est;
+	int i;
+
+	if (x > 0) {
+		lo = x / 2;
+		hi = x > DBL_MAX / 2 ? DBL_MAX : 2 * x;
+	} else {
+		lo = x < -DBL_MAX / 2 ? -DBL_MAX : 2 * x;
+		hi = x / 2;
+	}
+	for (i = 0; i < 64; i++)
+		if (mlog_qs_add(&s, lo) == -1 || mlog_qs_add(&s, hi) == -1)
+			return 0;
+	if (mlog_qs_add(&s, x) == -1)
+		return 0;
+	est = mlog_qs_quantile(&s, 0.5);
+	mlog_qs_free(&s);
+	return within(est, x);
+}
+
+static void
+test_qsketch(void)
+{
+	static const int qt[] = { 0, 10, 500, 900, 990, 999, 1000 };
+	static const size_t ns[] = { 129, 1000, 100000 };
+	double gamma = (1 + MLOG_QS_ALPHA) / (1 - MLOG_QS_ALPHA);
+	struct mlog_qsketch s = { 0 }, a, b, all;
+	double *v, x;
+	uint64_t seed = 1;
+	size_t i, j, k, n, r;
+	int dist, ok, okm, okq;
+
+	CHECK(isnan(mlog_qs_quantile(&s, 0.5)));
+	CHECK(mlog_qs_add(&s, NAN) == -1 && errno == EINVAL && s.n == 0);
+	CHECK(mlog_qs_add(&s, INFINITY) == -1 && s.n == 0);
+
+	/* exact phase: the nearest rank, the very values */
+	for (i = 100; i >= 1; i--)
+		CHECK(mlog_qs_add(&s, (double)i / 10) == 0);
+	CHECK(mlog_qs_quantile(&s, 0.99) == 9.9);
+	CHECK(mlog_qs_quantile(&s, 0.991) == 10);
+	CHECK(mlog_qs_quantile(&s, 0.01) == 0.1);
+	CHECK(mlog_qs_quantile(&s, 0) == 0.1);
+	CHECK(mlog_qs_quantile(&s, 0.5) == 5);
+	CHECK(mlog_qs_quantile(&s, 0.29) == 2.9);
+	CHECK(mlog_qs_quantile(&s, 1) == 10);
+	ok = 1;
+	for (i = 0; i <= 1000; i++) {
+		r = (i * 100 + 999) / 1000;
+		x = mlog_qs_quantile(&s, i / 1000.0);
+		ok &= x == (double)(r > 0 ? r : 1) / 10;
+	}
+	CHECK(ok);
+	CHECK(mlog_qs_add(&s, 0.1 + 0.2) == 0 &&
+	    mlog_qs_quantile(&s, 0.03) == 0.1 + 0.2);
+	mlog_qs_free(&s);
+	CHECK(s.n == 0 && s.vals == NULL && s.pos.c == NULL);
+
+	/* the 0.5% guarantee, and merged halves == one sketch of all */
+	v = calloc(100000, sizeof(*v));
+	if (v == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (dist = 0; dist < D_N; dist++) {
+		for (j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+			n = ns[j];
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			memset(&all, 0, sizeof(all));
+			ok = 1;
+			for (i = 0; i < n; i++) {
+				v[i] = sketch_value(dist, &seed);
+				ok &= mlog_qs_add(&all, v[i]) == 0 &&
+				    mlog_qs_add(i % 2 ? &a : &b, v[i]) == 0;
+			}
+			ok &= mlog_qs_merge(&a, &b) == 0 && a.n == n;
+			qsort(v, n, sizeof(*v), cmp_dbl);
+			okq = okm = 1;
+			for (k = 0; k < sizeof(qt) / sizeof(qt[0]); k++) {
+				r = (qt[k] * n + 999) / 1000;
+				x = mlog_qs_quantile(&all, qt[k] / 1000.0);
+				okq &= within(x, v[r > 0 ? r - 1 : 0]);
+				okm &= x == mlog_qs_quantile(&a,
+				    qt[k] / 1000.0);
+			}
+			if (!okq)
+				printf("dist %d n %zu: over 0.5%%\n", dist, n);
+			CHECK(ok && okq && okm);
+			CHECK(all.min == v[0] && all.max == v[n - 1]);
+			mlog_qs_free(&a);
+			mlog_qs_free(&b);
+			mlog_qs_free(&all);
+		}
+	}
+
+	/* x alone among its neighbours, across every kind of double */
+	ok = 1;
+	for (i = 0; i < 20000; i++)
+		ok &= qs_one_ok(sketch_value(D_BITS, &seed));
+	for (i = 1; i < (size_t)1 << 52; i += 1 + i / 300)
+		ok &= qs_one_ok(i * DBL_TRUE_MIN);
+	for (k = 0; k <= 148000; k += 23) {
+		x = pow(gamma, (double)k - 76000);
+		ok &= x == 0 || (qs_one_ok(x) && qs_one_ok(-x) &&
+		    qs_one_ok(nextafter(x, 0)) &&
+		    qs_one_ok(nextafter(x, INFINITY)));
+	}
+	ok &= qs_one_ok(DBL_MAX) && qs_one_ok(-DBL_MAX) &&
+	    qs_one_ok(nextafter(DBL_MAX, 0)) && qs_one_ok(DBL_MIN) &&
+	    qs_one_ok(nextafter(DBL_MIN, 0)) && qs_one_ok(DBL_TRUE_MIN);
+	CHECK(ok);
+
+	/* small exact sketches merge exact; past the limit they bucket */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < 60; i++)
+		CHECK(mlog_qs_add(&a, 1 + i * 0.001) == 0 &&
+		    mlog_qs_add(&b, 2 + i * 0.001) == 0);
+	CHECK(mlog_qs_merge(&a, &b) == 0 && a.n == 120 && a.vals != NULL &&
+	    mlog_qs_quantile(&a, 0.5) == 1 + 59 * 0.001 &&
+	    mlog_qs_quantile(&a, 0.505) == 2);
+	CHECK(mlog_qs_merge(&a, &b) == 0 && a.n == 180 && a.vals == NULL &&
+	    within(mlog_qs_quantile(&a, 0.5), 2 + 14 * 0.001));
+	/* a bucketed sketch into an empty one, and into an exact one */
+	memset(&all, 0, sizeof(all));
+	CHECK(mlog_qs_merge(&all, &a) == 0 && all.n == 180 &&
+	    mlog_qs_quantile(&all, 0.9) == mlog_qs_quantile(&a, 0.9));
+	CHECK(mlog_qs_merge(&b, &a) == 0 && b.n == 240 &&
+	    within(mlog_qs_quantile(&b, 0.25), 1.059));
+	mlog_qs_free(&a);
+	mlog_qs_free(&b);
+	mlog_qs_free(&all);
+
+	/* --exact: everything kept, merges too */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.exact = b.exact = 1;
+	ok = 1;
+	for (i = 0; i < 100000; i++) {
+		v[i] = sketch_value(D_HEAVY, &seed);
+		ok &= mlog_qs_add(i < 30000 ? &a : &b, v[i]) == 0;
+	}
+	ok &= mlog_qs_merge(&a, &b) == 0 && a.n == 100000 && a.exact;
+	qsort(v, 100000, sizeof(*v), cmp_dbl);
+	for (k = 0; k < sizeof(qt) / sizeof(qt[0]); k++) {
+		r = (qt[k] * 100000 + 999) / 1000;
+		ok &= mlog_qs_quantile(&a, qt[k] / 1000.0) ==
+		    v[r > 0 ? r - 1 : 0];
+	}
+	CHECK(ok);
+	mlog_qs_free(&a);
+	mlog_qs_free(&b);
+	free(v);
+}
+
+static uint64_t
+dhash(uint64_t i, uint64_t seed)
+{
+	return mlog_hash64(&i, sizeof(i), seed);
+}
+
+/* Whether a HyperLogLog of n distinct hashes counts within 3 standard
+ * errors. */
+static int
+near(uint64_t count, uint64_t n)
+{
+	return fabs((double)count - (double)n) <= 3 * 0.0081 * (double)n;
+}
+
+static void
+test_distinct(void)
+{
+	static const uint64_t ns[] = { 5000, 20000, 100000, 1000000 };
+	struct mlog_distinct d = { 0 }, a, b;
+	unsigned char in[8];
+	uint64_t h, x, i, j, seed = 7;
+	int ok, bit, flips[64][64];
+
+	/* the hash: inputs of any length differ; each input bit flips each
+	 * output bit half the time */
+	CHECK(mlog_hash64("a", 1, 0) != mlog_hash64("a\0", 2, 0));
+	CHECK(mlog_hash64("", 0, 0) != mlog_hash64("", 0, 1));
+	CHECK(mlog_hash64("abcdefghijk", 11, 3) ==
+	    mlog_hash64("abcdefghijk", 11, 3));
+	memset(flips, 0, sizeof(flips));
+	for (i = 0; i < 2000; i++) {
+		x = lcg(&seed) << 11 ^ lcg(&seed);
+		memcpy(in, &x, sizeof(in));
+		h = mlog_hash64(in, sizeof(in), 0);
+		for (bit = 0; bit < 64; bit++) {
+			in[bit / 8] ^= 1 << bit % 8;
+			x = h ^ mlog_hash64(in, sizeof(in), 0);
+			in[bit / 8] ^= 1 << bit % 8;
+			for (j = 0; j < 64; j++)
+				flips[bit][j] += x >> j & 1;
+		}
+	}
+	ok = 1;
+	for (bit = 0; bit < 64; bit++)
+		for (j = 0; j < 64; j++)
+			ok &= abs(flips[bit][j] - 1000) < 150;
+	CHECK(ok);
+
+	/* exact up to MLOG_DISTINCT_EXACT, hash 0 included */
+	CHECK(mlog_distinct_count(&d) == 0);
+	CHECK(mlog_distinct_add(&d, 0) == 0 && mlog_distinct_add(&d, 0) == 0 &&
+	    mlog_distinct_count(&d) == 1);
+	ok = 1;
+	for (i = 1; i < MLOG_DISTINCT_EXACT; i++) {
+		ok &= mlog_distinct_add(&d, dhash(i, 1)) == 0 &&
+		    mlog_distinct_add(&d, dhash(i / 2 + 1, 1)) == 0;
+		ok &= mlog_distinct_count(&d) == i + 1;
+	}
+	CHECK(ok && d.hll == NULL);
+	CHECK(mlog_distinct_add(&d, dhash(7, 1)) == 0 && d.hll == NULL);
+	CHECK(mlog_distinct_add(&d, dhash(MLOG_DISTINCT_EXACT, 1)) == 0 &&
+	    d.hll != NULL && d.set == NULL &&
+	    near(mlog_distinct_count(&d), MLOG_DISTINCT_EXACT + 1));
+	mlog_distinct_free(&d);
+	CHECK(d.hll == NULL && mlog_distinct_count(&d) == 0);
+
+	/* HyperLogLog within 3 standard errors */
+	for (j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+		ok = 1;
+		for (i = 0; i < ns[j]; i++)
+			ok &= mlog_distinct_add(&d, dhash(i, 1 + j)) == 0 &&
+			    mlog_distinct_add(&d, dhash(i / 3, 1 + j)) == 0;
+		CHECK(ok && near(mlog_distinct_count(&d), ns[j]));
+		mlog_distinct_free(&d);
+	}
+
+	/* merges: set and set, below the limit and past it, set and
+	 * HyperLogLog both ways, HyperLogLogs; a merge counts as one
+	 * summary of the union does */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < 2000; i++)
+		CHECK(mlog_distinct_add(&a, dhash(i, 2)) == 0 &&
+		    mlog_distinct_add(&b, dhash(i + 1000, 2)) == 0);
+	CHECK(mlog_distinct_add(&a, 0) == 0 && mlog_distinct_add(&b, 0) == 0);
+	CHECK(mlog_distinct_merge(&a, &b) == 0 &&
+	    mlog_distinct_count(&a) == 3001 && a.hll == NULL);
+	for (i = 3000; i < 6000; i++)
+		CHECK(mlog_distinct_add(&b, dhash(i, 2)) == 0);
+	CHECK(b.hll != NULL && mlog_distinct_merge(&a, &b) == 0);
+	for (i = 0; i < 6000; i++)
+		CHECK(mlog_distinct_add(&d, dhash(i, 2)) == 0);
+	CHECK(mlog_distinct_add(&d, 0) == 0 &&
+	    mlog_distinct_count(&a) == mlog_distinct_count(&d) &&
+	    near(mlog_distinct_count(&a), 6001));
+	mlog_distinct_free(&a);
+	mlog_distinct_free(&b);
+	mlog_distinct_free(&d);
+
+	for (i = 0; i < 3000; i++)
+		CHECK(mlog_distinct_add(&a, dhash(i, 3)) == 0 &&
+		    mlog_distinct_add(&b, dhash(i + 2000, 3)) == 0);
+	CHECK(mlog_distinct_merge(&a, &b) == 0 && a.hll != NULL);
+	for (i = 0; i < 5000; i++)
+		CHECK(mlog_distinct_add(&d, dhash(i, 3)) == 0);
+	CHECK(mlog_distinct_count(&a) == mlog_distinct_count(&d));
+	/* a set into a HyperLogLog */
+	mlog_distinct_free(&b);
+	for (i = 4900; i < 5100; i++)
+		CHECK(mlog_distinct_add(&b, dhash(i, 3)) == 0 &&
+		    mlog_distinct_add(&d, dhash(i, 3)) == 0);
+	CHECK(mlog_distinct_merge(&a, &b) == 0 &&
+	    mlog_distinct_count(&a) == mlog_distinct_count(&d));
+	mlog_distinct_free(&a);
+	mlog_distinct_free(&b);
+	mlog_distinct_free(&d);
+
+	ok = 1;
+	for (i = 0; i < 1000000; i++) {
+		h = dhash(i, 4);
+		if (i < 600000)
+			ok &= mlog_distinct_add(&a, h) == 0;
+		if (i >= 400000)
+			ok &= mlog_distinct_add(&b, h) == 0;
+		ok &= mlog_distinct_add(&d, h) == 0;
+	}
+	CHECK(ok && mlog_distinct_merge(&a, &b) == 0 &&
+	    mlog_distinct_count(&a) == mlog_distinct_count(&d) &&
+	    near(mlog_distinct_count(&a), 1000000));
+	/* and a HyperLogLog into a set */
+	mlog_distinct_free(&b);
+	CHECK(mlog_distinct_add(&b, dhash(5, 4)) == 0 &&
+	    mlog_distinct_merge(&b, &a) == 0 &&
+	    mlog_distinct_count(&b) == mlog_distinct_count(&d));
+	mlog_distinct_free(&a);
+	mlog_distinct_free(&b);
+	mlog_distinct_free(&d);
+}
+
 int
 main(void)
 {
@@ -391,6 +769,8 @@ main(void)
 	test_envelope();
 	test_offsets();
 	test_jscan();
+	test_qsketch();
+	test_distinct();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
