@@ -28,7 +28,6 @@ struct xp {				/* one distinct expression */
 	char			*src;
 	struct mlog_expr	*e;
 	int			 canon;
-	struct mlog_value	 v;
 };
 
 static struct {
@@ -40,7 +39,8 @@ static struct {
 	int			 tx, skew[3];	/* time expressions, or -1 */
 	int			*keyx;		/* --by expressions */
 	char			**aggspec;
-	struct mlog_value	*keys, *vals;
+	struct mlog_value	*keys;
+	struct mlog_value	*vals;		/* by expression, + none */
 	int			 unit, form, formset;
 	int			 processing;
 	int64_t			 idle;
@@ -286,7 +286,7 @@ eval(size_t i, const unsigned char *line, size_t len)
 {
 	char why[600];
 
-	if (mlog_expr_value(S.x[i].e, &S.in.doc, S.x[i].canon, &S.x[i].v) ==
+	if (mlog_expr_value(S.x[i].e, &S.in.doc, S.x[i].canon, &S.vals[i]) ==
 	    0)
 		return 0;
 	snprintf(why, sizeof(why), "%s: %s", S.x[i].src,
@@ -301,7 +301,7 @@ static int
 get_time(size_t i, int64_t *t, int *form, int optional,
     const unsigned char *line, size_t len)
 {
-	const struct mlog_value *v = &S.x[i].v;
+	const struct mlog_value *v = &S.vals[i];
 	char why[600];
 
 	if (eval(i, line, len) < 0)
@@ -401,10 +401,8 @@ record(const unsigned char *line, size_t len)
 		if (eval(i, line, len) < 0)
 			return;
 	}
-	for (i = 0; i < S.nx; i++)
-		S.vals[i] = S.x[i].v;
 	for (i = 0; i < S.c.nkeys; i++) {
-		S.keys[i] = S.x[S.keyx[i]].v;
+		S.keys[i] = S.vals[S.keyx[i]];
 		if (S.keys[i].type == MLOG_V_NONE) {
 			S.keys[i].json = (const unsigned char *)"null";
 			S.keys[i].jn = 4;

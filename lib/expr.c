@@ -985,6 +985,7 @@ struct mlog_expr {
 	struct val	*vars;
 	size_t		 nvars;
 	struct val	 last;		/* what mlog_expr_value() returned */
+	int		 field;		/* the program is .name */
 };
 
 /* Builtins: name, arity, id. */
@@ -5197,6 +5198,7 @@ mlog_expr_compile(const char *src, const struct mlog_expr_var *vars,
 		mlog_jdoc_free(&d);
 	}
 	e->c.vars = e->vars;
+	e->field = e->root->op == N_FIELD && e->root->a->op == N_DOT;
 	return e;
 bad:
 	mlog_expr_free(e);
@@ -5309,7 +5311,7 @@ field_value(struct mlog_expr *e, const struct mlog_jdoc *doc, int canon,
 
 	for (i = doc->nf; i-- > 0;) {
 		f = &doc->f[i];
-		if (f->kesc)
+		if (!doc->flat && f->kesc)
 			return 0;
 		if (f->klen == key->n && (key->n == 0 ||
 		    (f->key[0] == key->s[0] &&
@@ -5382,8 +5384,7 @@ mlog_expr_value(struct mlog_expr *e, const struct mlog_jdoc *doc, int canon,
 	const struct val *v;
 
 	memset(out, 0, sizeof(*out));
-	if (e->root->op == N_FIELD && e->root->a->op == N_DOT &&
-	    doc->p[0] == '{' && field_value(e, doc, canon, out))
+	if (e->field && doc->p[0] == '{' && field_value(e, doc, canon, out))
 		return 0;
 	if (eval(e, doc, &out_v) < 0)
 		return -2;
