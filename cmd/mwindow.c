@@ -516,9 +516,13 @@ duration(const char *opt, const char *s, int sign, int zero)
 
 	if (sign && (*s == '-' || *s == '+'))
 		neg = *s++ == '-';
-	if (mlog_duration_parse(s, &d) < 0 || d > MAXDUR || (d == 0 && !zero))
-		errx(2, "%s: bad duration '%s'%s", opt, s, zero ? "" :
-		    " (it must be more than 0)");
+	if (mlog_duration_parse(s, &d) < 0)
+		errx(2, "%s: bad duration '%s' (a number and a unit: 500ms, "
+		    "10s, 5m, 2h, 7d)", opt, s);
+	if (d > MAXDUR)
+		errx(2, "%s: '%s' is more than a century", opt, s);
+	if (d == 0 && !zero)
+		errx(2, "%s: the duration must be more than 0", opt);
 	return neg ? -d : d;
 }
 

@@ -97,6 +97,10 @@ mlog_agg_parse(const char *spec, struct mlog_aggdef *d, size_t *xs,
 	unsigned long k;
 
 	memset(d, 0, sizeof(*d));
+	if (n > 0 && spec[n - 1] == '=') {
+		snprintf(err, len, "%s: an empty name", spec);
+		return -1;
+	}
 	colon = memchr(spec, ':', end);
 	w = colon != NULL ? (size_t)(colon - spec) : end;
 	*xs = colon != NULL ? w + 1 : end;

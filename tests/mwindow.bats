@@ -1227,18 +1227,28 @@ $USAGE"
 }
 
 @test "mwindow: a bad duration is a usage error" {
-	for d in 10x x '' 5s5 -5s 0 0s; do
+	for d in 10x x '' 5s5 -5s; do
 		run --separate-stderr mwindow --tumbling "$d" --time .t </dev/null
 		assert_failure 2
 		assert_output ''
-		assert_equal "$stderr" "mwindow: --tumbling: bad duration '$d' (it must be more than 0)"
+		assert_equal "$stderr" "mwindow: --tumbling: bad duration '$d' (a number and a unit: 500ms, 10s, 5m, 2h, 7d)"
 	done
+	for d in 0 0s; do
+		run --separate-stderr mwindow --tumbling "$d" --time .t </dev/null
+		assert_failure 2
+		assert_equal "$stderr" "mwindow: --tumbling: the duration must be more than 0"
+	done
+	run --separate-stderr mwindow --tumbling 101y --time .t </dev/null
+	assert_failure 2
+	run --separate-stderr mwindow --tumbling 40000d --time .t </dev/null
+	assert_failure 2
+	assert_equal "$stderr" "mwindow: --tumbling: '40000d' is more than a century"
 	run --separate-stderr mwindow --tumbling 10s --grace soon --time .t </dev/null
 	assert_failure 2
-	assert_equal "$stderr" "mwindow: --grace: bad duration 'soon'"
+	assert_equal "$stderr" "mwindow: --grace: bad duration 'soon' (a number and a unit: 500ms, 10s, 5m, 2h, 7d)"
 	run --separate-stderr mwindow --session 1q --time .t </dev/null
 	assert_failure 2
-	assert_equal "$stderr" "mwindow: --session: bad duration '1q'"
+	assert_equal "$stderr" "mwindow: --session: bad duration '1q' (a number and a unit: 500ms, 10s, 5m, 2h, 7d)"
 }
 
 @test "mwindow: a bad aggregate spec is a usage error" {
@@ -1258,6 +1268,8 @@ top:0:.v|top:0:.v: top needs a count and an expression: top:K:EXPR
 top:x:.v|top:x:.v: top needs a count and an expression: top:K:EXPR
 top:3|top:3: top needs a count and an expression: top:K:EXPR
 count:.v|count:.v: count takes no expression
+count=|count=: an empty name
+sum:.v=|sum:.v=: an empty name
 EOF
 }
 
