@@ -19,34 +19,18 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-data=$here/data
-res=$data/results
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 records=${N:-1000000}
 runs=${RUNS:-}
 warmup=${WARMUP:-1}
 srcbin=${MLOG_BIN:-$root/bin}
 
-die() {
-	echo "bench/expr.sh: $*" >&2
-	exit 1
-}
-
-for v in "$records" ${runs:+"$runs"}; do
-	case $v in
-	''|*[!0-9]*|0) die "N and RUNS must be positive integers: $v" ;;
-	esac
-done
-case $warmup in
-''|*[!0-9]*) die "WARMUP must be a non-negative integer: $warmup" ;;
-esac
-for t in hyperfine jq grep awk; do
-	command -v "$t" >/dev/null 2>&1 ||
-		die "$t not found (make deps, or apt-get install -y $t)"
-done
-[ -x /usr/bin/time ] ||
-	die "/usr/bin/time not found (apt-get install -y time): needed for peak RSS"
+positive "N and RUNS" "$records" ${runs:+"$runs"}
+nonnegative WARMUP "$warmup"
+need hyperfine jq grep awk
+need_time
 have_mlr=no
 command -v mlr >/dev/null 2>&1 && have_mlr=yes
 for t in mfilter mmap; do
@@ -54,68 +38,12 @@ for t in mfilter mmap; do
 		die "$srcbin/$t missing: run make first (or set MLOG_BIN to the directory holding mfilter and mmap)"
 done
 
-mkdir -p "$data" "$res"
-# Work on a copy of the binaries: a rebuild during the run must not mix
-# two versions into one report.
-bin=$data/bin-expr
-rm -rf "$bin"
-mkdir -p "$bin"
-cp "$srcbin/mfilter" "$srcbin/mmap" "$bin/"
-tmp=$data/expr-tmp
-rm -rf "$tmp"
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-load0=$(cut -d" " -f1-3 /proc/loadavg)
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- lib cmd 2>/dev/null)" ]; then
-	rev="$rev+local changes"
-fi
-
-log() {
-	printf '\n==> %s\n' "$*" >&2
-}
-
-hf() {
-	hyperfine --style basic "$@" >&2
-}
-# Timed runs: RUNS if given, else at least $1 (hyperfine adds runs up to
-# about 3 seconds per command); hf_runs sets $ro and $rn for hyperfine.
-hf_runs() {
-	if [ -n "$runs" ]; then
-		ro=--runs
-		rn=$runs
-	else
-		ro=--min-runs
-		rn=$1
-	fi
-}
-
-med() {
-	jq -r ".results[$2].median" "$1"
-}
-# calc EXPR: floating point arithmetic, printed with %.Nf (default 2).
-calc() {
-	awk -v p="${2:-2}" "BEGIN { printf \"%.\" p \"f\", $1 }"
-}
-verdict() {
-	if [ "$(awk "BEGIN { print ($1) ? 1 : 0 }")" = 1 ]; then
-		echo "ok"
-	else
-		echo "**MISSED**"
-	fi
-}
-lines() {
-	wc -l < "$1" | tr -d ' '
-}
+copy_bins bin-expr mfilter mmap
+scratch expr-tmp
+stamp
 
 # ---------------------------------------------------------------- data
-file=$data/weblog-$records.jsonl
-if [ ! -s "$file" ] || [ "$(lines "$file")" != "$records" ]; then
-	log "generating $records web-log records"
-	sh "$here/weblog.sh" "$records" "$file"
-fi
-bytes=$(wc -c < "$file" | tr -d ' ')
-mb=$(calc "$bytes / 1e6" 1)
+weblog
 
 # The expressions, and the competitors' equivalents.
 f1='.status >= 500'
@@ -198,44 +126,26 @@ c4=$(lines "$tmp/mfilter4")
 rm -f "$tmp"/*
 
 # ---------------------------------------------------------------- timing
-q() {
-	# quote for sh -c inside hyperfine
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
 B=$(q "$bin")
 F=$(q "$file")
 
 log "case 1: $f1"
-hf_runs 3
-hf --warmup "$warmup" "$ro" "$rn" \
-	--export-json "$res/expr-status.json" \
-	--export-markdown "$res/expr-status.md" \
+timed expr-status 3 \
 	-n "mfilter" "$B/mfilter $(q "$f1") $F > /dev/null" \
 	-n "jq" "jq -c $(q "$j1") $F > /dev/null"
 
 log "case 2: $f2"
+set --	# mlr, when installed, as a third command
 if [ "$have_mlr" = yes ]; then
-	hf_runs 3
-	hf --warmup "$warmup" "$ro" "$rn" \
-		--export-json "$res/expr-and.json" \
-		--export-markdown "$res/expr-and.md" \
-		-n "mfilter" "$B/mfilter $(q "$f2") $F > /dev/null" \
-		-n "jq" "jq -c $(q "$j2") $F > /dev/null" \
-		-n "mlr" "mlr --ijsonl --ojsonl filter $(q "$m2") $F > /dev/null"
-else
-	hf_runs 3
-	hf --warmup "$warmup" "$ro" "$rn" \
-		--export-json "$res/expr-and.json" \
-		--export-markdown "$res/expr-and.md" \
-		-n "mfilter" "$B/mfilter $(q "$f2") $F > /dev/null" \
-		-n "jq" "jq -c $(q "$j2") $F > /dev/null"
+	set -- -n "mlr" "mlr --ijsonl --ojsonl filter $(q "$m2") $F > /dev/null"
 fi
+timed expr-and 3 \
+	-n "mfilter" "$B/mfilter $(q "$f2") $F > /dev/null" \
+	-n "jq" "jq -c $(q "$j2") $F > /dev/null" \
+	"$@"
 
 log "case 3: mmap $p3"
-hf_runs 3
-hf --warmup "$warmup" "$ro" "$rn" \
-	--export-json "$res/expr-map.json" \
-	--export-markdown "$res/expr-map.md" \
+timed expr-map 3 \
 	-n "mmap" "$B/mmap $(q "$p3") $F > /dev/null" \
 	-n "jq" "jq -c $(q "$p3") $F > /dev/null"
 
@@ -243,25 +153,12 @@ hf --warmup "$warmup" "$ro" "$rn" \
 # write to a file here instead (a few hundred kB).
 log "case 4: $f4"
 O=$(q "$data/expr-out")
-hf_runs 10
-hf --warmup "$warmup" "$ro" "$rn" \
-	--export-json "$res/expr-regex.json" \
-	--export-markdown "$res/expr-regex.md" \
+timed expr-regex 10 \
 	-n "mfilter" "$B/mfilter $(q "$f4") $F > $O" \
 	-n "grep" "grep -E $(q "$g4") $F > $O"
 rm -f "$data/expr-out"
 
 # ---------------------------------------------------------------- memory
-# rss CMD...: median of 3 peak resident set sizes, in KiB.
-rss() {
-	: > "$tmp/rss-all"
-	for _ in 1 2 3; do
-		/usr/bin/time -f %M -o "$tmp/rss" "$@" > /dev/null ||
-			die "failed: $*"
-		tail -n 1 "$tmp/rss" >> "$tmp/rss-all"
-	done
-	sort -n "$tmp/rss-all" | sed -n 2p
-}
 log "peak RSS, median of 3"
 rss "$bin/mfilter" "$f1" "$file" > "$tmp/r1"
 rss "$bin/mfilter" "$f2" "$file" > "$tmp/r2"
@@ -274,21 +171,6 @@ r4=$(cat "$tmp/r4")
 echo "mfilter $r1 / $r2 / $r4 KiB, mmap $r3 KiB" >&2
 
 # ---------------------------------------------------------------- report
-# t SECONDS: "212 ms" or "8.14 s"
-t() {
-	awk -v s="$1" 'BEGIN {
-		if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s
-	}'
-}
-mbs() {
-	calc "$bytes / $1 / 1e6" 0
-}
-kib() {
-	calc "$1 / 1024" 1
-}
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[ -n "$cpu" ] || cpu=unknown
-
 s1m=$(med "$res/expr-status.json" 0)
 s1j=$(med "$res/expr-status.json" 1)
 s2m=$(med "$res/expr-and.json" 0)
@@ -318,12 +200,7 @@ vr1=$(verdict "$r1 < 16384")
 vr2=$(verdict "$r2 < 16384")
 vr3=$(verdict "$r3 < 16384")
 vr4=$(verdict "$r4 < 16384")
-met=0
-total=0
-for v in "$v1a" "$v1b" "$v2" "$v3" "$v4" "$vr1" "$vr2" "$vr3" "$vr4"; do
-	total=$((total + 1))
-	[ "$v" = ok ] && met=$((met + 1))
-done
+tally "$v1a" "$v1b" "$v2" "$v3" "$v4" "$vr1" "$vr2" "$vr3" "$vr4"
 
 # Markdown cells: a | inside code must be written \|.
 f4md=$(printf '%s' "$f4" | sed 's/|/\\|/g')
@@ -332,10 +209,10 @@ cat <<EOF
 
 ## mfilter / mmap benchmark
 
-- machine: $(nproc) cores, $cpu, Linux $(uname -r)
+- machine: $(machine)
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(jq --version),
   $( [ "$have_mlr" = yes ] && mlr --version || echo "mlr not installed"), $(grep --version | head -n 1), hyperfine $(hyperfine --version | awk '{ print $2 }')
-- load average (1, 5, 15 min) at start: $load0; at end: $(cut -d" " -f1-3 /proc/loadavg)
+- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
   (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/weblog.sh); page cache warm

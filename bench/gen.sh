@@ -17,7 +17,7 @@ esac
 n=$1
 out=$2
 
-AWK=awk
+AWK="awk"
 command -v mawk >/dev/null 2>&1 && AWK=mawk
 
 gen() {

@@ -18,9 +18,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-data=$here/data
-res=$data/results
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 records=${BENCH_RECORDS:-1000000}
 seek_records=${BENCH_SEEK_RECORDS:-10000000}
@@ -30,49 +29,16 @@ runs=${BENCH_RUNS:-10}
 seed=${BENCH_SEED:-1}
 srcbin=${MLOG_BIN:-$root/bin}
 
-die() {
-	echo "bench/log.sh: $*" >&2
-	exit 1
-}
-
-for t in hyperfine jq cc awk; do
-	command -v "$t" >/dev/null 2>&1 ||
-		die "$t not found (make deps, or apt-get install -y $t)"
-done
+need hyperfine jq cc awk
 for t in mlog-append mlog-tail; do
 	[ -x "$srcbin/$t" ] || die "$srcbin/$t missing: run make first"
 done
-for v in "$records" "$seek_records" "$targets" "$samples" "$runs" "$seed"; do
-	case $v in
-	''|*[!0-9]*|0) die "sizes must be positive integers: $v" ;;
-	esac
-done
+positive sizes "$records" "$seek_records" "$targets" "$samples" "$runs" "$seed"
 
-mkdir -p "$data" "$res"
-# Work on a copy of the binaries: a rebuild during the run must not mix
-# two versions into one report.
-bin=$data/bin
-rm -rf "$bin"
-mkdir -p "$bin"
-cp "$srcbin/mlog-append" "$srcbin/mlog-tail" "$bin/"
-load0=$(cut -d" " -f1-3 /proc/loadavg)
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- lib cmd 2>/dev/null)" ]; then
-	rev="$rev+local changes"
-fi
+copy_bins bin mlog-append mlog-tail
+stamp
 
-log() {
-	printf '\n==> %s\n' "$*" >&2
-}
-
-hf() {
-	hyperfine --style basic "$@" >&2
-}
-
-# jq over a hyperfine export: median of one result, or over all results.
-med() {
-	jq -r ".results[$2].median" "$1"
-}
+# jq over a hyperfine export: the median over all results, the slowest.
 med_all() {
 	jq -r '[.results[].median] | sort |
 	    if length % 2 == 1 then .[length / 2 | floor]
@@ -80,17 +46,6 @@ med_all() {
 }
 max_all() {
 	jq -r '[.results[].median] | max' "$1"
-}
-# calc EXPR: floating point arithmetic, printed with %.Nf (default 2).
-calc() {
-	awk -v p="${2:-2}" "BEGIN { printf \"%.\" p \"f\", $1 }"
-}
-verdict() {
-	if [ "$(awk "BEGIN { print ($1) ? 1 : 0 }")" = 1 ]; then
-		echo "ok"
-	else
-		echo "**MISSED**"
-	fi
 }
 
 # ---------------------------------------------------------------- data
@@ -239,11 +194,6 @@ lf() {
 ms() {
 	calc "$1 * 1000" "${2:-2}"
 }
-mbs() {
-	calc "$bytes / $1 / 1e6" 0
-}
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[ -n "$cpu" ] || cpu=unknown
 a_ratio=$(calc "$a_c / $a_m")
 ap_ratio=$(calc "$ap_c / $ap_m")
 rn_ratio=$(calc "$rn_c / $rn_m")
@@ -253,9 +203,9 @@ cat <<EOF
 
 ## mlog benchmark
 
-- machine: $(nproc) cores, $cpu, Linux $(uname -r)
+- machine: $(machine)
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev
-- load average (1, 5, 15 min) at start: $load0; at end: $(cut -d" " -f1-3 /proc/loadavg)
+- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
   (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/gen.sh); seek log: $seek_records records

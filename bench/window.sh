@@ -40,101 +40,29 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-data=$here/data
-res=$data/results
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 records=${N:-1000000}
 runs=${RUNS:-}
 warmup=${WARMUP:-1}
 srcbin=${MLOG_BIN:-$root/bin}
 
-die() {
-	echo "bench/window.sh: $*" >&2
-	exit 1
-}
-
-for v in "$records" ${runs:+"$runs"}; do
-	case $v in
-	''|*[!0-9]*|0) die "N and RUNS must be positive integers: $v" ;;
-	esac
-done
-case $warmup in
-''|*[!0-9]*) die "WARMUP must be a non-negative integer: $warmup" ;;
-esac
-for t in hyperfine jq sort awk; do
-	command -v "$t" >/dev/null 2>&1 ||
-		die "$t not found (make deps, or apt-get install -y $t)"
-done
+positive "N and RUNS" "$records" ${runs:+"$runs"}
+nonnegative WARMUP "$warmup"
+need hyperfine jq sort awk
 command -v mlr >/dev/null 2>&1 ||
 	die "mlr not found (make deps, or apt-get install -y miller)"
-[ -x /usr/bin/time ] ||
-	die "/usr/bin/time not found (apt-get install -y time): needed for peak RSS"
+need_time
 [ -x "$srcbin/mwindow" ] ||
 	die "$srcbin/mwindow missing: run make first (or set MLOG_BIN to the directory holding mwindow)"
 
-mkdir -p "$data" "$res"
-# Work on a copy of the binary: a rebuild during the run must not mix two
-# versions into one report.
-bin=$data/bin-window
-rm -rf "$bin"
-mkdir -p "$bin"
-cp "$srcbin/mwindow" "$bin/"
-tmp=$data/window-tmp
-rm -rf "$tmp"
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-load0=$(cut -d" " -f1-3 /proc/loadavg)
-rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$root" status --porcelain -- lib cmd 2>/dev/null)" ]; then
-	rev="$rev+local changes"
-fi
-
-log() {
-	printf '\n==> %s\n' "$*" >&2
-}
-
-hf() {
-	hyperfine --style basic "$@" >&2
-}
-# Timed runs: RUNS if given, else at least $1 (hyperfine adds runs up to
-# about 3 seconds per command); hf_runs sets $ro and $rn for hyperfine.
-hf_runs() {
-	if [ -n "$runs" ]; then
-		ro=--runs
-		rn=$runs
-	else
-		ro=--min-runs
-		rn=$1
-	fi
-}
-
-med() {
-	jq -r ".results[$2].median" "$1"
-}
-# calc EXPR: floating point arithmetic, printed with %.Nf (default 2).
-calc() {
-	awk -v p="${2:-2}" "BEGIN { printf \"%.\" p \"f\", $1 }"
-}
-verdict() {
-	if [ "$(awk "BEGIN { print ($1) ? 1 : 0 }")" = 1 ]; then
-		echo "ok"
-	else
-		echo "**MISSED**"
-	fi
-}
-lines() {
-	wc -l < "$1" | tr -d ' '
-}
+copy_bins bin-window mwindow
+scratch window-tmp
+stamp
 
 # ---------------------------------------------------------------- data
-file=$data/weblog-$records.jsonl
-if [ ! -s "$file" ] || [ "$(lines "$file")" != "$records" ]; then
-	log "generating $records web-log records"
-	sh "$here/weblog.sh" "$records" "$file"
-fi
-bytes=$(wc -c < "$file" | tr -d ' ')
-mb=$(calc "$bytes / 1e6" 1)
+weblog
 
 # The command, and Miller's nearest equivalent.
 wargs='--tumbling 1m --time .ts --by .host -a count,avg:.latency_ms,p99:.latency_ms'
@@ -261,32 +189,15 @@ echo "$groups windows x hosts: counts and averages agree; p99 within 0.5% of exa
 rm -f "$tmp"/*
 
 # ---------------------------------------------------------------- timing
-q() {
-	# quote for sh -c inside hyperfine
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
 B=$(q "$bin")
 F=$(q "$file")
 
 log "mwindow $wargs"
-hf_runs 3
-hf --warmup "$warmup" "$ro" "$rn" \
-	--export-json "$res/window-tumbling.json" \
-	--export-markdown "$res/window-tumbling.md" \
+timed window-tumbling 3 \
 	-n "mwindow" "$B/mwindow $wargs $F > /dev/null" \
 	-n "mlr" "mlr --ijsonl --ojsonl put $(q "$mput") then $mstats $F > /dev/null"
 
 # ---------------------------------------------------------------- memory
-# rss CMD...: median of 3 peak resident set sizes, in KiB.
-rss() {
-	: > "$tmp/rss-all"
-	for _ in 1 2 3; do
-		/usr/bin/time -f %M -o "$tmp/rss" "$@" > /dev/null ||
-			die "failed: $*"
-		tail -n 1 "$tmp/rss" >> "$tmp/rss-all"
-	done
-	sort -n "$tmp/rss-all" | sed -n 2p
-}
 log "peak RSS, median of 3"
 # shellcheck disable=SC2086
 rss "$bin/mwindow" $wargs "$file" > "$tmp/r1"
@@ -294,12 +205,6 @@ rw=$(cat "$tmp/r1")
 echo "mwindow $rw KiB, mlr $rm_ KiB" >&2
 
 # ---------------------------------------------------------------- report
-# t SECONDS: "212 ms" or "8.14 s"
-t() {
-	awk -v s="$1" 'BEGIN {
-		if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s
-	}'
-}
 # rps SECONDS: records/s, "3.41M" or "41k"
 rps() {
 	awk -v s="$1" -v n="$records" 'BEGIN {
@@ -307,32 +212,22 @@ rps() {
 		if (r >= 1e6) printf "%.2fM", r / 1e6; else printf "%.0fk", r / 1e3
 	}'
 }
-kib() {
-	calc "$1 / 1024" 1
-}
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[ -n "$cpu" ] || cpu=unknown
 
 sw=$(med "$res/window-tumbling.json" 0)
 sl=$(med "$res/window-tumbling.json" 1)
 x=$(calc "$sl / $sw" 1)
 v1=$(verdict "$records / $sw >= 3e6")
 v2=$(verdict "$sl / $sw >= 20")
-met=0
-total=0
-for v in "$v1" "$v2"; do
-	total=$((total + 1))
-	[ "$v" = ok ] && met=$((met + 1))
-done
+tally "$v1" "$v2"
 
 cat <<EOF
 
 ## mwindow benchmark
 
-- machine: $(nproc) cores, $cpu, Linux $(uname -r)
+- machine: $(machine)
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(mlr --version),
   hyperfine $(hyperfine --version | awk '{ print $2 }'), $(jq --version) (checks only)
-- load average (1, 5, 15 min) at start: $load0; at end: $(cut -d" " -f1-3 /proc/loadavg)
+- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
   (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/weblog.sh), $groups rows (minutes x hosts); page cache warm
