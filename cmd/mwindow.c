@@ -21,7 +21,6 @@
 #include "window.h"
 
 #define MAXEXPR		256
-#define MAXDUR		(100LL * 366 * 86400 * 1000000)	/* a century */
 #define MAXTIME		300000000000000000LL	/* past 9999-12-31, in us */
 
 struct xp {				/* one distinct expression */
@@ -512,18 +511,11 @@ static int64_t
 duration(const char *opt, const char *s, int sign, int zero)
 {
 	int64_t d;
-	int neg = 0;
+	char msg[300];
 
-	if (sign && (*s == '-' || *s == '+'))
-		neg = *s++ == '-';
-	if (mlog_duration_parse(s, &d) < 0)
-		errx(2, "%s: bad duration '%s' (a number and a unit: 500ms, "
-		    "10s, 5m, 2h, 7d)", opt, s);
-	if (d > MAXDUR)
-		errx(2, "%s: '%s' is more than a century", opt, s);
-	if (d == 0 && !zero)
-		errx(2, "%s: the duration must be more than 0", opt);
-	return neg ? -d : d;
+	if (mlog_duration_arg(opt, s, sign, zero, &d, msg, sizeof(msg)) < 0)
+		errx(2, "%s", msg);
+	return d;
 }
 
 static void

@@ -466,12 +466,12 @@ obj_get(struct ctx *c, const struct val *o, const unsigned char *key,
 		for (i = o->u.doc->nf; i-- > 0;) {
 			f = &o->u.doc->f[i];
 			if (!f->kesc) {
-				if (f->klen != kn || memcmp(f->key, key, kn) != 0)
+				if (f->klen != kn || !same_bytes(f->key, key, kn))
 					continue;
 			} else {
 				if (key_text(c, f->key, f->klen, 1, &kd, &kdn) < 0)
 					return -1;
-				if (kdn != kn || memcmp(kd, key, kn) != 0)
+				if (kdn != kn || !same_bytes(kd, key, kn))
 					continue;
 			}
 			*found = 1;
@@ -483,12 +483,12 @@ obj_get(struct ctx *c, const struct val *o, const unsigned char *key,
 	end = o->s + o->n;
 	while (mlog_json_next(&p, end, &k, &kln, &v, &vn)) {
 		if (memchr(k, '\\', kln) == NULL) {
-			if (kln != kn || memcmp(k, key, kn) != 0)
+			if (kln != kn || !same_bytes(k, key, kn))
 				continue;
 		} else {
 			if (key_text(c, k, kln, 1, &kd, &kdn) < 0)
 				return -1;
-			if (kdn != kn || memcmp(kd, key, kn) != 0)
+			if (kdn != kn || !same_bytes(kd, key, kn))
 				continue;
 		}
 		hv = v;
@@ -5313,9 +5313,7 @@ field_value(struct mlog_expr *e, const struct mlog_jdoc *doc, int canon,
 		f = &doc->f[i];
 		if (!doc->flat && f->kesc)
 			return 0;
-		if (f->klen == key->n && (key->n == 0 ||
-		    (f->key[0] == key->s[0] &&
-		    memcmp(f->key, key->s, key->n) == 0)))
+		if (f->klen == key->n && same_bytes(f->key, key->s, key->n))
 			break;
 	}
 	if (i == (size_t)-1) {

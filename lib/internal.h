@@ -15,6 +15,22 @@
 #define IDX_ENTRY	16
 #define NAME_LEN	32	/* 20 digits, extension, NUL */
 
+/*
+ * n bytes equal.  For the short texts of field names and keys a loop is
+ * about twice as fast as the call to memcmp (measured on mwindow).
+ */
+static inline int
+same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
 static inline uint32_t
 get32(const unsigned char *p)
 {

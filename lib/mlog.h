@@ -229,6 +229,10 @@ int64_t		mlog_now_us(void);
 int		mlog_time_parse(const char *s, int64_t now, int64_t *out);
 /* 500ms 10s 5m 2h 7d (also us, ns, w); a bare number is seconds. */
 int		mlog_duration_parse(const char *s, int64_t *out);
+/* An option's duration value, with the user's message on failure. */
+#define MLOG_DURATION_MAX	(100LL * 366 * 86400 * 1000000) /* a century */
+int		mlog_duration_arg(const char *opt, const char *s, int sign,
+		    int zero, int64_t *out, char *err, size_t len);
 /* An RFC 3339 / ISO 8601 timestamp of n bytes. */
 int		mlog_time_rfc3339(const char *s, size_t n, int64_t *out);
 /* t as year, month, day, hour, minute, second, microsecond (UTC). */

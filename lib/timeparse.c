@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -288,4 +289,33 @@ mlog_size_parse(const char *s, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/*
+ * A duration given as an option's value: 0 with *out, or -1 with the
+ * message for the user in err ("--grace: bad duration 'x' (...)").  With
+ * sign, a leading - or + is allowed; with zero, 0 is.
+ */
+int
+mlog_duration_arg(const char *opt, const char *s, int sign, int zero,
+    int64_t *out, char *err, size_t len)
+{
+	int64_t d;
+	int neg = 0;
+
+	if (sign && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	if (mlog_duration_parse(s, &d) < 0)
+		snprintf(err, len, "%s: bad duration '%s' (a number and a "
+		    "unit: 500ms, 10s, 5m, 2h, 7d)", opt, s);
+	else if (d > MLOG_DURATION_MAX)
+		snprintf(err, len, "%s: '%s' is more than a century", opt, s);
+	else if (d == 0 && !zero)
+		snprintf(err, len, "%s: the duration must be more than 0",
+		    opt);
+	else {
+		*out = neg ? -d : d;
+		return 0;
+	}
+	return -1;
 }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mlog.h"
+#include "internal.h"
 #include "expr.h"
 #include "window.h"
 
@@ -498,7 +498,7 @@ top_add(struct top *tp, const unsigned char *s, size_t n, uint64_t count)
 	    j = (j + 1) & (tp->nslot - 1)) {
 		e = &tp->e[tp->slot[j] - 1];
 		if (e->hash == h && e->len == n &&
-		    memcmp(tp->text + e->off, s, n) == 0) {
+		    same_bytes(tp->text + e->off, s, n)) {
 			e->count += count;
 			return 0;
 		}
@@ -1178,7 +1178,7 @@ add_fixed(struct mlog_win *w, int64_t t, const unsigned char *k, size_t kn,
 		for (e = w->ht != NULL ? w->ht[h & (w->nht - 1)] : NULL;
 		    e != NULL; e = e->hnext)
 			if (e->hash == h && e->start == s && e->keylen == kn &&
-			    (kn == 0 || memcmp(e->key, k, kn) == 0))
+			    same_bytes(e->key, k, kn))
 				break;
 		if (e == NULL && (e = entry_new(w, h, s, s + w->c.size, k,
 		    kn)) == NULL)
@@ -1206,7 +1206,7 @@ add_session(struct mlog_win *w, int64_t t, const unsigned char *k,
 	    e = next) {
 		next = e->hnext;
 		if (e->hash != h || e->keylen != kn ||
-		    (kn > 0 && memcmp(e->key, k, kn) != 0) ||
+		    !same_bytes(e->key, k, kn) ||
 		    t < e->start - gap || t > e->last + gap)
 			continue;
 		if (e->start < start)
@@ -1287,7 +1287,7 @@ add_rows(struct mlog_win *w, int64_t t, const unsigned char *k, size_t kn,
 	for (r = w->rings != NULL ? w->rings[h & (w->nrings - 1)] : NULL;
 	    r != NULL; r = r->hnext)
 		if (r->hash == h && r->keylen == kn &&
-		    (kn == 0 || memcmp(r->key, k, kn) == 0))
+		    same_bytes(r->key, k, kn))
 			break;
 	if (r == NULL) {
 		if (rings_grow(w, w->open + 1) < 0 ||
