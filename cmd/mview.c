@@ -927,8 +927,10 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
 		help(NULL);
+	/* getopt names the program by argv[0] in its messages */
 	argc--;
 	argv++;
+	argv[0] = (char *)getprogname();
 	if (strcmp(cmd, "build") == 0)
 		return build(argc, argv);
 	if (strcmp(cmd, "get") == 0)
