@@ -648,25 +648,35 @@ build(int argc, char *argv[])
 	summary();
 	mlog_watch_close(watch);
 	mlog_view_close(M.v);
+	for (uint32_t i = 0; i < M.nparts; i++)
+		mlog_reader_close(M.parts[i].r);
+	free(M.parts);
 	mlog_log_close(M.log);
+	mlog_expr_free(M.kx);
+	mlog_expr_free(M.vx);
+	mlog_expr_free(M.nx);
+	mlog_jdoc_free(&M.doc);
+	free(M.val);
 	return 0;
 }
 
 /* ---- reading ---- */
 
 /* KEY as the canonical JSON text the view keys by: a JSON text as it is,
- * anything else as a string. */
-static const unsigned char *
+ * anything else as a string; malloc'd. */
+static char *
 canonical_key(const char *arg, size_t *len)
 {
-	static struct mlog_jdoc doc;
+	struct mlog_jdoc doc;
 	struct mlog_expr_var var = { "k", arg, 1 };
 	struct mlog_expr_err e;
 	struct mlog_expr *x;
 	struct mlog_value v;
 	const char *why;
+	char *key;
 	size_t col;
 
+	memset(&doc, 0, sizeof(doc));
 	if (mlog_json_scan(&doc, (const unsigned char *)arg, strlen(arg),
 	    &why, &col) == 0)
 		var.raw = 0;
@@ -675,8 +685,12 @@ canonical_key(const char *arg, size_t *len)
 	if (mlog_json_scan(&doc, (const unsigned char *)"null", 4, &why,
 	    &col) < 0 || mlog_expr_value(x, &doc, 1, &v) < 0)
 		errx(1, "%s: %s", arg, mlog_expr_error(x));
+	if ((key = strndup((const char *)v.json, v.jn)) == NULL)
+		err(1, NULL);
 	*len = v.jn;
-	return v.json;
+	mlog_expr_free(x);
+	mlog_jdoc_free(&doc);
+	return key;
 }
 
 static int
@@ -688,9 +702,8 @@ get(int argc, char *argv[])
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const unsigned char *key;
 	const char *errstr, *tsrc = "10s";
-	char *val, *colon;
+	char *key, *val, *colon;
 	size_t klen, vlen;
 	int64_t timeout = DEF_TIMEOUT, part = -1, off = 0, at;
 	int c, rc;
@@ -743,14 +756,14 @@ get(int argc, char *argv[])
 		    ":%" PRId64 "; the view's next offset in partition %"
 		    PRId64 " is %" PRId64, argv[0], tsrc, part, off, part, at);
 	}
-	if ((rc = mlog_view_get(M.v, (const char *)key, klen, &val,
-	    &vlen)) < 0)
+	if ((rc = mlog_view_get(M.v, key, klen, &val, &vlen)) < 0)
 		errx(1, "%s: %s", argv[0], mlog_view_error(M.v));
 	if (rc == 0)
 		errx(1, "%.*s: no such key", (int)klen, key);
 	put_bytes(val, vlen);
 	put_bytes("\n", 1);
 	free(val);
+	free(key);
 	finish_out();
 	mlog_view_close(M.v);
 	return 0;
