@@ -32,6 +32,7 @@
 
 #define BUSY_MS		5000	/* a user's sqlite3 writing beside us */
 #define TAB_MIN		1024
+#define ERR_LEN		512
 #define CACHE_KIB	"65536"	/* the builder's page cache: a batch of
 				 * random keys touches most leaf pages */
 
@@ -65,7 +66,7 @@ struct mlog_view {
 	sqlite3		*db;
 	char		*path;
 	int		 lockfd;
-	char		 err[512];
+	char		 err[ERR_LEN];
 	sqlite3_stmt	*st_get, *st_put, *st_del, *st_pos, *st_setpos;
 	/* the batch */
 	struct entry	*tab;
@@ -79,7 +80,7 @@ struct mlog_view {
 	size_t		 npos, poscap;
 };
 
-static char open_err[512];
+static char open_err[ERR_LEN];	/* of the last failed open or scan */
 
 static void
 seterr(char *buf, int err, const char *fmt, ...)
@@ -91,7 +92,7 @@ seterr(char *buf, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(open_err), fmt, ap);
+	vsnprintf(buf, ERR_LEN, fmt, ap);
 	va_end(ap);
 	errno = err;
 }
@@ -538,15 +539,20 @@ mlog_view_rows(struct mlog_view *v, uint64_t *n)
 	return rc == SQLITE_ROW ? 0 : fail(v, rc);
 }
 
-int
-mlog_view_each(struct mlog_view *v, mlog_view_row_fn *fn, void *arg)
+/* The rows in key order to fn; *failed tells SQLite's errors from what fn
+ * returned. */
+static int
+each(struct mlog_view *v, mlog_view_row_fn *fn, void *arg, int *failed)
 {
 	sqlite3_stmt *st;
 	int rc, r = 0;
 
+	*failed = 0;
 	if ((rc = sqlite3_prepare_v2(v->db, "SELECT key, value FROM rows "
-	    "ORDER BY key", -1, &st, NULL)) != SQLITE_OK)
+	    "ORDER BY key", -1, &st, NULL)) != SQLITE_OK) {
+		*failed = 1;
 		return fail(v, rc);
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		size_t kn = (size_t)sqlite3_column_bytes(st, 0);
@@ -559,27 +565,35 @@ mlog_view_each(struct mlog_view *v, mlog_view_row_fn *fn, void *arg)
 	sqlite3_finalize(st);
 	if (r != 0)
 		return r;
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		*failed = 1;
 		return fail(v, rc);
+	}
 	return 0;
+}
+
+int
+mlog_view_each(struct mlog_view *v, mlog_view_row_fn *fn, void *arg)
+{
+	int failed;
+
+	return each(v, fn, arg, &failed);
 }
 
 int
 mlog_view_scan(const char *path, mlog_view_row_fn *fn, void *arg)
 {
 	struct mlog_view *v;
-	int r, saved;
+	int r, failed, saved;
 
 	if ((v = mlog_view_open(path, 0)) == NULL)
 		return -1;
-	if ((r = mlog_view_each(v, fn, arg)) < 0 && r == -1) {
-		saved = errno;
+	r = each(v, fn, arg, &failed);
+	saved = errno;
+	if (failed)
 		memcpy(open_err, v->err, sizeof(open_err));
-		mlog_view_close(v);
-		errno = saved;
-		return -1;
-	}
 	mlog_view_close(v);
+	errno = saved;
 	return r;
 }
 

@@ -41,8 +41,10 @@ typedef int	mlog_view_row_fn(void *arg, const char *key, size_t klen,
 /* 1 when the file starts with SQLite's magic "SQLite format 3\0", 0 when
  * not, -1 with errno when it cannot be read. */
 int		mlog_view_is_db(const char *path);
-/* Open a view read-only and call fn for each row in key order; fn returning
- * non-zero stops the scan and is returned. */
+/* Open a view read-only and call fn for each row in key order (key and
+ * value are JSON texts, valid during the call); fn returning non-zero stops
+ * the scan and is returned.  -1 with errno, and mlog_view_error(NULL), when
+ * the view cannot be read. */
 int		mlog_view_scan(const char *path, mlog_view_row_fn *fn, void *arg);
 
 /*
@@ -74,6 +76,7 @@ int		mlog_view_positions(struct mlog_view *, int64_t **next,
 int		mlog_view_get(struct mlog_view *, const char *key, size_t klen,
 		    char **val, size_t *vlen);
 int		mlog_view_rows(struct mlog_view *, uint64_t *n);
+/* mlog_view_scan() on an open view. */
 int		mlog_view_each(struct mlog_view *, mlog_view_row_fn *fn,
 		    void *arg);
 /* Wait until partition's next offset is past offset (the record at offset
