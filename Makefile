@@ -19,7 +19,10 @@ BSD_CFLAGS := $(shell pkg-config --cflags libbsd-overlay 2>/dev/null)
 BSD_LIBS := $(shell pkg-config --libs libbsd-overlay 2>/dev/null)
 PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null)
-ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) -Ilib $(CPPFLAGS)
+SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS) -Ilib $(CPPFLAGS)
+LIBS = $(PCRE_LIBS) $(SQLITE_LIBS) $(BSD_LIBS) -lm
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
@@ -43,7 +46,7 @@ BINS = $(PROGS:%=$(B)/%)
 
 all: $(LIBA) $(BINS)
 
-$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h lib/view.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -51,27 +54,27 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h lib/view.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/%: $(O)/cmd/%.o $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 $(O)/helpers/%: tests/helpers/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 # A fuzz target with a main() that replays files (make test), and with
 # libFuzzer's (make fuzz, which builds everything with clang's -fsanitize=fuzzer-no-link).
 $(O)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)
 
 $(O)/fuzz/%-fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(PCRE_LIBS) $(BSD_LIBS) -lm
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LIBS)
 
 $(O)/helpers/faultinject.so: tests/helpers/faultinject.c
 	@mkdir -p $(@D)
@@ -127,6 +130,7 @@ bench: deps
 	sh bench/log.sh
 	sh bench/expr.sh
 	sh bench/window.sh
+	sh bench/view.sh
 
 demo: deps
 	$(MAKE) all
