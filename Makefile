@@ -43,10 +43,11 @@ BINS = $(PROGS:%=$(B)/%)
 .PHONY: all check check-asan test bench demo install uninstall clean deps lint \
 	fuzz fuzz-run
 .SUFFIXES:
+.DELETE_ON_ERROR:
 
 all: $(LIBA) $(BINS)
 
-$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h lib/view.h
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h lib/view.h lib/join.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -54,7 +55,7 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h lib/view.h
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h lib/view.h lib/join.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -131,6 +132,7 @@ bench: deps
 	sh bench/expr.sh
 	sh bench/window.sh
 	sh bench/view.sh
+	sh bench/join.sh
 
 demo: deps
 	$(MAKE) all

@@ -1,5 +1,5 @@
-# common.sh: what the benchmark scripts (expr.sh, window.sh, log.sh) share,
-# sourced by each after it sets $here, its own directory:
+# common.sh: what the benchmark scripts (log.sh, expr.sh, window.sh, view.sh,
+# join.sh) share, sourced by each after it sets $here, its own directory:
 #
 #   here=$(cd "$(dirname "$0")" && pwd)
 #   . "$here/common.sh"

@@ -148,6 +148,8 @@ struct mlog_src {
 	int		 fd;
 	const char	*name;		/* NULL for standard input */
 	uint64_t	 lineno;
+	uint32_t	 logpart;	/* 1 + partition: name is a log,
+					 * lineno an offset in it */
 	unsigned char	*buf;
 	size_t		 cap, off, len;
 	int		 eof, skip, halt;

@@ -508,11 +508,15 @@ mlog_src_next(struct mlog_src *s, const unsigned char **line, size_t *len,
 	}
 }
 
-/* "line 7" for standard input, "app.jsonl:7" for a file. */
+/* "line 7" for standard input, "app.jsonl:7" for a file, "logs/app:
+ * partition 0 offset 7" for a log's record. */
 static void
 where(const struct mlog_src *s, char *buf, size_t len)
 {
-	if (s->name == NULL)
+	if (s->logpart > 0)
+		snprintf(buf, len, "%.250s: partition %u offset %" PRIu64,
+		    s->name, s->logpart - 1, s->lineno);
+	else if (s->name == NULL)
 		snprintf(buf, len, "line %" PRIu64, s->lineno);
 	else
 		snprintf(buf, len, "%.250s:%" PRIu64, s->name, s->lineno);

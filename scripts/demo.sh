@@ -19,7 +19,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mstreams-demo.XXXXXX")
 trap 'rc=$?; rm -rf "$tmp"; [ "$rc" -eq 0 ] || echo "demo: FAILED" >&2' EXIT
 trap 'exit 1' HUP INT TERM
 cd "$tmp"
-cp "$top/sample/app.jsonl" .
+cp "$top/sample/app.jsonl" "$top/sample/hosts.jsonl" .
 
 step() {
 	printf '\n## %s\n' "$*"
@@ -136,5 +136,16 @@ total=$(mlog-tail logs/app | mwindow --tumbling 1m --time .ts -a count 2>/dev/nu
     mmap -r .count | awk '{ n += $1 } END { print n }')
 expect "every timed record in one window" "$total" "$(mlog-tail logs/app | mfilter -c .ts)"
 run "mlog-tail logs/app | mfilter '.status >= 500' | mwindow --tumbling 5m --time .ts --by .path -a count,top:2:.host | head -n 3"
+
+step "Joins: mjoin"
+echo "(hosts.jsonl gives web-1 twice: the last value wins; web-4 is missing)"
+run "mlog-tail logs/app | mjoin --on .host --table hosts.jsonl | head -n 2"
+expect "records joined with a known host" \
+    "$(mlog-tail logs/app | mjoin --on .host --table hosts.jsonl | mfilter -c '.dc')" \
+    "$(mlog-tail logs/app | mfilter -c '.host == "web-1" or .host == "web-2" or .host == "web-3"')"
+expect "web-1 on its last rack" \
+    "$(mlog-tail logs/app | mjoin --on .host --table hosts.jsonl | mfilter -c '.host == "web-1" and .rack == "a4"')" \
+    "$(mlog-tail logs/app | mfilter -c '.host == "web-1"')"
+run "mlog-tail logs/app | mjoin --on .host --table hosts.jsonl --anti | mmap -r .host | sort | uniq -c"
 
 printf '\ndemo: all steps passed\n'
