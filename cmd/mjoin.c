@@ -191,9 +191,13 @@ help(void)
 	exit(0);
 }
 
+static void	batch_run(void);
+
+/* Write out what was read, and what is buffered. */
 static void
 flush_out(void)
 {
+	batch_run();
 	if (mlog_out_flush(&S.out) < 0)
 		err(1, "stdout");
 }
@@ -304,6 +308,18 @@ rv_rec(struct rv *v, const struct mlog_jrec *r)
 	v->of = r->f;
 }
 
+/* Member names are short: a loop is quicker than a call to memcmp. */
+static int
+same(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	while (n > 0 && *a == *b) {
+		a++;
+		b++;
+		n--;
+	}
+	return n == 0;
+}
+
 /*
  * One output row.  Merged: the left object's text as it was, then the
  * right's members whose names it does not have (clashing ones under
@@ -352,7 +368,7 @@ row(const struct rv *l, const struct rv *r)
 		member(r, i, &k, &kn, &v, &vn);
 		for (j = 0; j < l->nf; j++) {
 			member(l, j, &k2, &kn2, &v2, &vn2);
-			if (kn2 == kn && memcmp(k2, k, kn) == 0)
+			if (kn2 == kn && same(k2, k, kn))
 				break;
 		}
 		if (j < l->nf && S.prefix == NULL)
@@ -924,23 +940,102 @@ side_fill(struct side *sd)
 
 /* ---- stream-table ---- */
 
+/*
+ * Stream records are looked up in batches: a big table does not fit in
+ * the caches, and a lookup waits on memory twice (the slot, then the key
+ * with its record).  Each record is copied aside with its key's hash and
+ * its slot prefetched; the batch then prefetches the keys, and only then
+ * looks them up, so the waits overlap.
+ */
+#define BATCH	16
+
+struct item {
+	unsigned char		*p;		/* the record's text */
+	size_t			 n, cap;
+	struct mlog_jfield	*f;
+	size_t			 nf, fcap;
+	unsigned char		*key;		/* NULL: no key */
+	size_t			 kn, kcap;
+	uint64_t		 h;
+};
+
+static struct item batch[BATCH];
+static size_t nbatch;
+
+static void *
+grow_to(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	if ((p = reallocarray(p, need * 2, size)) == NULL)
+		err(1, NULL);
+	*cap = need * 2;
+	return p;
+}
+
+static void
+batch_run(void)
+{
+	struct mlog_jkey *k;
+	struct item *it;
+	struct rv l, r;
+	size_t i;
+
+	for (i = 0; i < nbatch; i++)
+		if (batch[i].key != NULL)
+			mlog_jstore_prefetch(S.rs, batch[i].h, 1);
+	for (i = 0; i < nbatch; i++) {
+		it = &batch[i];
+		k = it->key != NULL ? mlog_jstore_find_hashed(S.rs, it->h,
+		    it->key, it->kn) : NULL;
+		l.p = it->p;
+		l.n = it->n;
+		l.nf = it->nf;
+		l.jf = it->f;
+		l.of = NULL;
+		if (k != NULL) {
+			S.pairs++;
+			if (S.kind == K_ANTI)
+				continue;
+			rv_rec(&r, k->head);
+			row(&l, &r);
+		} else if (S.kind == K_LEFT || S.kind == K_ANTI)
+			row(&l, NULL);
+	}
+	nbatch = 0;
+}
+
 static void
 table_record(struct side *sd)
 {
-	struct mlog_jkey *k = NULL;
-	struct rv l, r;
+	const struct mlog_jdoc *d = sd->doc;
+	struct item *it = &batch[nbatch++];
+	size_t i;
 
-	if (sd->key != NULL)
-		k = mlog_jstore_find(S.rs, sd->key, sd->kn);
-	rv_doc(&l, sd->doc);
-	if (k != NULL) {
-		S.pairs++;
-		if (S.kind == K_ANTI)
-			return;
-		rv_rec(&r, k->head);
-		row(&l, &r);
-	} else if (S.kind == K_LEFT || S.kind == K_ANTI)
-		row(&l, NULL);
+	it->p = grow_to(it->p, &it->cap, d->n, 1);
+	memcpy(it->p, d->p, d->n);
+	it->n = d->n;
+	it->f = grow_to(it->f, &it->fcap, d->nf, sizeof(*it->f));
+	for (i = 0; i < d->nf; i++) {
+		/* the same members, in the copy */
+		it->f[i] = d->f[i];
+		it->f[i].key = it->p + (d->f[i].key - d->p);
+		it->f[i].val = it->p + (d->f[i].val - d->p);
+	}
+	it->nf = d->nf;
+	if (sd->key != NULL) {
+		it->key = grow_to(it->key, &it->kcap, sd->kn, 1);
+		memcpy(it->key, sd->key, sd->kn);
+		it->kn = sd->kn;
+		it->h = mlog_jstore_hash(S.rs, it->key, it->kn);
+		mlog_jstore_prefetch(S.rs, it->h, 0);
+	} else {
+		free(it->key);
+		it->key = NULL;
+		it->kcap = 0;
+	}
+	if (nbatch == BATCH)
+		batch_run();
 }
 
 static void
@@ -959,12 +1054,14 @@ run_table(void)
 			pfd.fd = mlog_watch_fd(S.follow->watch);
 			pfd.events = POLLIN;
 			if (poll(&pfd, 1, 0) > 0) {
+				batch_run();
 				if (mlog_watch_drain(S.follow->watch) < 0)
 					err(1, "inotify");
 				table_pump(&S.T);
 			}
 		}
 	}
+	batch_run();
 }
 
 /* ---- interval joins ---- */

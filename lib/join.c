@@ -77,8 +77,33 @@ probe(const struct mlog_jstore *s, uint64_t h, const void *key, size_t kn)
 struct mlog_jkey *
 mlog_jstore_find(struct mlog_jstore *s, const void *key, size_t kn)
 {
-	uint64_t h = mlog_hash64(key, kn, s->seed);
+	return s->slot[probe(s, mlog_hash64(key, kn, s->seed), key,
+	    kn)].k;
+}
 
+uint64_t
+mlog_jstore_hash(const struct mlog_jstore *s, const void *key, size_t kn)
+{
+	return mlog_hash64(key, kn, s->seed);
+}
+
+void
+mlog_jstore_prefetch(const struct mlog_jstore *s, uint64_t h, int deep)
+{
+	const struct slot *sl = &s->slot[(size_t)h & s->mask];
+
+	if (!deep)
+		__builtin_prefetch(sl);
+	else if (sl->h == h && sl->k != NULL) {
+		__builtin_prefetch(sl->k);
+		__builtin_prefetch((const unsigned char *)sl->k + 64);
+	}
+}
+
+struct mlog_jkey *
+mlog_jstore_find_hashed(struct mlog_jstore *s, uint64_t h, const void *key,
+    size_t kn)
+{
 	return s->slot[probe(s, h, key, kn)].k;
 }
 

@@ -42,6 +42,17 @@ void		mlog_jstore_free(struct mlog_jstore *);
 /* The records of a key, or NULL when it has none. */
 struct mlog_jkey *mlog_jstore_find(struct mlog_jstore *, const void *key,
 		    size_t kn);
+/*
+ * Lookups in batches, to wait on memory once for many: hash each key,
+ * prefetch its slot (deep 0), then its key and record (deep 1), then find
+ * each with the hash.
+ */
+uint64_t	mlog_jstore_hash(const struct mlog_jstore *, const void *key,
+		    size_t kn);
+void		mlog_jstore_prefetch(const struct mlog_jstore *, uint64_t h,
+		    int deep);
+struct mlog_jkey *mlog_jstore_find_hashed(struct mlog_jstore *, uint64_t h,
+		    const void *key, size_t kn);
 /* Add a copy of the JSON text p (validated) under key, after the others of
  * its key; NULL with errno ENOMEM.  With replace, the key's other records
  * go first: a table's last value wins. */
