@@ -68,13 +68,22 @@ struct side {
 	int64_t			 stall0;	/* when it stopped giving */
 };
 
+/* A record as read, blanks around it too; the JSON text alone when there
+ * is no such line (a log's null value, a --from conversion). */
+#define INLINE(sd)	((sd)->doc->p >= (sd)->line && \
+			    (sd)->doc->p + (sd)->doc->n <= (sd)->line + (sd)->len)
+#define LINE(sd)	(INLINE(sd) ? (sd)->line : (sd)->doc->p)
+#define LEN(sd)		(INLINE(sd) ? (sd)->len : (sd)->doc->n)
+
 /* A record to write: from a side's read-ahead or from a store. */
 struct rv {
-	const unsigned char	*p;
+	const unsigned char	*p;		/* its JSON text */
 	size_t			 n;
 	size_t			 nf;
 	const struct mlog_jfield *jf;
 	const uint32_t		*of;
+	const unsigned char	*line;		/* as it came, blanks too */
+	size_t			 ln;
 };
 
 /* The back version an as-of nearest join holds for a waiting record. */
@@ -229,9 +238,9 @@ compile(const char *opt, const char *text)
 		return x;
 	if (errno == ENOMEM)
 		errx(1, "%s", e.msg);
-	warnx("%s:", opt);
 	mlog_expr_explain(text, &e, why);
-	for (i = 0; i < 3; i++)
+	warnx("%s: %s", opt, why[0]);	/* which of the expressions */
+	for (i = 1; i < 3; i++)
 		warnx("%s", why[i]);
 	exit(2);
 }
@@ -271,41 +280,50 @@ end_row(void)
 	S.rows++;
 }
 
+/* Member i: its name as written (escapes kept; *esc when it has some)
+ * and its value. */
 static void
 member(const struct rv *v, size_t i, const unsigned char **k, size_t *kn,
-    const unsigned char **val, size_t *vn)
+    int *esc, const unsigned char **val, size_t *vn)
 {
 	if (v->jf != NULL) {
 		*k = v->jf[i].key;
 		*kn = v->jf[i].klen;
+		*esc = v->jf[i].kesc;
 		*val = v->jf[i].val;
 		*vn = v->jf[i].vlen;
 	} else {
 		*k = v->p + v->of[i * 4];
 		*kn = v->of[i * 4 + 1];
+		*esc = memchr(*k, '\\', *kn) != NULL;
 		*val = v->p + v->of[i * 4 + 2];
 		*vn = v->of[i * 4 + 3];
 	}
 }
 
+/* The side's current record. */
 static void
-rv_doc(struct rv *v, const struct mlog_jdoc *d)
+rv_side(struct rv *v, const struct side *sd)
 {
-	v->p = d->p;
-	v->n = d->n;
-	v->nf = d->nf;
-	v->jf = d->f;
+	v->p = sd->doc->p;
+	v->n = sd->doc->n;
+	v->nf = sd->doc->nf;
+	v->jf = sd->doc->f;
 	v->of = NULL;
+	v->line = LINE(sd);
+	v->ln = LEN(sd);
 }
 
 static void
 rv_rec(struct rv *v, const struct mlog_jrec *r)
 {
-	v->p = r->data;
-	v->n = r->len;
+	v->p = r->data + r->doff;
+	v->n = r->dlen;
 	v->nf = r->nf;
 	v->jf = NULL;
 	v->of = r->f;
+	v->line = r->data;
+	v->ln = r->len;
 }
 
 /* Member names are short: a loop is quicker than a call to memcmp. */
@@ -320,6 +338,26 @@ same(const unsigned char *a, const unsigned char *b, size_t n)
 	return n == 0;
 }
 
+/* Two member names the same, however they are escaped. */
+static int
+same_name(const unsigned char *a, size_t an, int aesc, const unsigned char *b,
+    size_t bn, int besc)
+{
+	unsigned char *x, *y;
+	int eq;
+
+	if (!aesc && !besc)
+		return an == bn && same(a, b, an);
+	if ((x = malloc(an + 1)) == NULL || (y = malloc(bn + 1)) == NULL)
+		err(1, NULL);
+	an = mlog_json_unescape(a, an, x);
+	bn = mlog_json_unescape(b, bn, y);
+	eq = an == bn && same(x, y, an);
+	free(x);
+	free(y);
+	return eq;
+}
+
 /*
  * One output row.  Merged: the left object's text as it was, then the
  * right's members whose names it does not have (clashing ones under
@@ -331,7 +369,7 @@ row(const struct rv *l, const struct rv *r)
 {
 	const unsigned char *k, *v, *k2, *v2;
 	size_t kn, vn, kn2, vn2, i, j;
-	int any;
+	int any, esc, esc2;
 
 	if (S.nest[0] != NULL) {
 		putstr("{");
@@ -357,18 +395,20 @@ row(const struct rv *l, const struct rv *r)
 		return;
 	}
 	if (l == NULL || r == NULL) {
+		/* unmatched: byte for byte */
 		l = l != NULL ? l : r;
-		put(l->p, l->n);
+		put(l->line, l->ln);
 		end_row();
 		return;
 	}
 	put(l->p, l->n - 1);		/* up to its closing brace */
 	any = l->nf > 0;
 	for (i = 0; i < r->nf; i++) {
-		member(r, i, &k, &kn, &v, &vn);
+		member(r, i, &k, &kn, &esc, &v, &vn);
 		for (j = 0; j < l->nf; j++) {
-			member(l, j, &k2, &kn2, &v2, &vn2);
-			if (kn2 == kn && same(k2, k, kn))
+			member(l, j, &k2, &kn2, &esc2, &v2, &vn2);
+			if ((esc || esc2 || kn2 == kn) &&
+			    same_name(k2, kn2, esc2, k, kn, esc))
 				break;
 		}
 		if (j < l->nf && S.prefix == NULL)
@@ -413,8 +453,8 @@ log_open(const char *path, const char *group, int follow)
 		err(1, NULL);
 	if (group != NULL) {
 		if (!mlog_group_name_valid(group))
-			errx(2, "-g: bad group name '%s' (%s)", group,
-			    MLOG_GROUP_NAME_RULES);
+			errx(2, "--group: invalid name (%s): %s",
+			    MLOG_GROUP_NAME_RULES, group);
 		if (mlog_offsets_group(g->log, group, 1, &g->store) < 0 ||
 		    mlog_offsets_load(&g->store, 0, g->next, n) < 0)
 			errx(1, "%s: group %s: %s", path, group,
@@ -547,8 +587,7 @@ eval_time(struct side *sd)
 static int
 check_object(struct side *sd)
 {
-	if (S.nest[0] != NULL || sd->doc->p[0] == '{' || (sd == &S.L &&
-	    S.kind == K_ANTI))
+	if (S.nest[0] != NULL || S.kind == K_ANTI || sd->doc->p[0] == '{')
 		return 0;
 	if (mlog_bad_note(&S.bad, &sd->src, 1, "not an object (mjoin merges "
 	    "objects; --nest joins any values)", sd->line, sd->len) < 0)
@@ -583,12 +622,34 @@ log_key(struct side *sd, const unsigned char *k, size_t n)
 {
 	struct mlog_jdoc d = { 0 };
 	struct mlog_value v;
+	unsigned char *q = NULL;
 	const char *why;
 	size_t col, i, o = 0;
 	int r = -1;
 
-	if (mlog_json_scan(&d, k, n, &why, &col) == 0 &&
-	    mlog_expr_value(S.ident, &d, 1, &v) == 0 &&
+	if (mlog_json_scan(&d, k, n, &why, &col) < 0) {
+		/* not JSON: the bytes as a string, which the scan and the
+		 * canonical print below write as jq -c would */
+		if (mlog_utf8_check(k, n) != n)
+			return -1;
+		if ((q = malloc(n * 6 + 2)) == NULL)
+			err(1, NULL);
+		q[o++] = '"';
+		for (i = 0; i < n; i++) {
+			if (k[i] == '"' || k[i] == '\\') {
+				q[o++] = '\\';
+				q[o++] = k[i];
+			} else if (k[i] < 0x20 || k[i] == 0x7f)
+				o += (size_t)snprintf((char *)q + o, 7,
+				    "\\u%04x", k[i]);
+			else
+				q[o++] = k[i];
+		}
+		q[o++] = '"';
+		if (mlog_json_scan(&d, q, o, &why, &col) < 0)
+			goto out;
+	}
+	if (mlog_expr_value(S.ident, &d, 1, &v) == 0 &&
 	    v.type != MLOG_V_NONE) {
 		if (v.jn > S.kcap) {
 			free(S.kbuf);
@@ -600,31 +661,10 @@ log_key(struct side *sd, const unsigned char *k, size_t n)
 		sd->kn = v.jn;
 		r = 0;
 	}
+out:
 	mlog_jdoc_free(&d);
-	if (r == 0)
-		return 0;
-	if (n * 6 + 2 > S.kcap) {
-		free(S.kbuf);
-		if ((S.kbuf = malloc(S.kcap = n * 6 + 2)) == NULL)
-			err(1, NULL);
-	}
-	if (mlog_utf8_check(k, n) != n)
-		return -1;
-	S.kbuf[o++] = '"';
-	for (i = 0; i < n; i++) {
-		if (k[i] == '"' || k[i] == '\\') {
-			S.kbuf[o++] = '\\';
-			S.kbuf[o++] = k[i];
-		} else if (k[i] < 0x20) {
-			o += (size_t)snprintf((char *)S.kbuf + o, 7, "\\u%04x",
-			    k[i]);
-		} else
-			S.kbuf[o++] = k[i];
-	}
-	S.kbuf[o++] = '"';
-	sd->key = S.kbuf;
-	sd->kn = o;
-	return 0;
+	free(q);
+	return r;
 }
 
 /* Apply one table record (sd->doc, line): set or delete its key. */
@@ -636,7 +676,6 @@ table_apply(struct side *sd, const struct mlog_record *rec)
 	char why[600];
 	int r;
 
-	S.trecs++;
 	if (rec != NULL && rec->has_key && S.tkeysrc == NULL) {
 		if (log_key(sd, rec->key, rec->keylen) < 0) {
 			if (mlog_bad_note(&S.bad, &sd->src, 0, "the record key "
@@ -672,7 +711,7 @@ table_apply(struct side *sd, const struct mlog_record *rec)
 		mlog_jstore_delete(S.rs, sd->key, sd->kn);
 		return;
 	}
-	if (S.nest[0] == NULL && vp[0] != '{') {
+	if (S.nest[0] == NULL && S.kind != K_ANTI && vp[0] != '{') {
 		if (mlog_bad_note(&S.bad, &sd->src, 1, "the table value is not "
 		    "an object (mjoin merges objects; --nest joins any values)",
 		    sd->line, sd->len) < 0)
@@ -688,6 +727,7 @@ static int
 log_record(struct side *sd, const struct mlog_record *rec)
 {
 	const char *why;
+	char msg[300];
 	size_t col;
 
 	log_where(sd, rec);
@@ -701,7 +741,9 @@ log_record(struct side *sd, const struct mlog_record *rec)
 	}
 	if (mlog_json_scan(&sd->ldoc, rec->value, rec->valuelen, &why,
 	    &col) < 0) {
-		if (mlog_bad_note(&S.bad, &sd->src, 0, why, rec->value,
+		snprintf(msg, sizeof(msg), "invalid JSON at column %zu: %s",
+		    col, why);
+		if (mlog_bad_note(&S.bad, &sd->src, 0, msg, rec->value,
 		    rec->valuelen) < 0)
 			stop();
 		return -1;
@@ -716,9 +758,11 @@ table_pump(struct side *sd)
 {
 	struct mlog_record *rec;
 
-	while (log_next(sd->lg, &rec))
+	while (log_next(sd->lg, &rec)) {
+		S.trecs++;
 		if (log_record(sd, rec) == 0)
 			table_apply(sd, rec);
+	}
 }
 
 static int
@@ -728,7 +772,8 @@ view_row(void *arg, const char *k, size_t kn, const char *v, size_t vn)
 	const unsigned char *vp = (const unsigned char *)v;
 
 	S.trecs++;
-	if (S.nest[0] == NULL && (vn == 0 || vp[0] != '{')) {
+	if (S.nest[0] == NULL && S.kind != K_ANTI && (vn == 0 ||
+	    vp[0] != '{')) {
 		sd->src.lineno = S.trecs;
 		sd->line = vp;
 		sd->len = vn;
@@ -771,8 +816,8 @@ table_load(const char *path, int follow)
 	if (mlog_src_open(&sd->src, path) < 0)
 		err(1, "%s", path);
 	while ((r = mlog_src_next(&sd->src, &sd->line, &sd->len, &why)) > 0) {
+		S.trecs++;
 		if (r == 2) {
-			S.trecs++;
 			if (mlog_bad_note(&S.bad, &sd->src, 0, why, sd->line,
 			    sd->len) < 0)
 				stop();
@@ -877,6 +922,10 @@ side_fill(struct side *sd)
 				sd->eof = 1;
 				return 0;
 			}
+			if (sd == &S.L)
+				S.lrecs++;
+			else
+				S.rrecs++;
 			if (log_record(sd, rec) < 0)
 				continue;
 		} else {
@@ -921,12 +970,6 @@ side_fill(struct side *sd)
 			}
 			sd->doc = &sd->src.doc;
 		}
-		if (sd->lg != NULL) {
-			if (sd == &S.L)
-				S.lrecs++;
-			else
-				S.rrecs++;
-		}
 		if (check_object(sd) < 0 || (sd->time != NULL &&
 		    eval_time(sd) < 0) || eval_key(sd, sd->on, sd->onsrc,
 		    sd->doc) < 0)
@@ -950,8 +993,9 @@ side_fill(struct side *sd)
 #define BATCH	16
 
 struct item {
-	unsigned char		*p;		/* the record's text */
-	size_t			 n, cap;
+	unsigned char		*line;		/* the record's line */
+	size_t			 ln, cap;
+	size_t			 off, n;	/* its JSON text in it */
 	struct mlog_jfield	*f;
 	size_t			 nf, fcap;
 	unsigned char		*key;		/* NULL: no key */
@@ -988,11 +1032,13 @@ batch_run(void)
 		it = &batch[i];
 		k = it->key != NULL ? mlog_jstore_find_hashed(S.rs, it->h,
 		    it->key, it->kn) : NULL;
-		l.p = it->p;
+		l.p = it->line + it->off;
 		l.n = it->n;
 		l.nf = it->nf;
 		l.jf = it->f;
 		l.of = NULL;
+		l.line = it->line;
+		l.ln = it->ln;
 		if (k != NULL) {
 			S.pairs++;
 			if (S.kind == K_ANTI)
@@ -1012,15 +1058,19 @@ table_record(struct side *sd)
 	struct item *it = &batch[nbatch++];
 	size_t i;
 
-	it->p = grow_to(it->p, &it->cap, d->n, 1);
-	memcpy(it->p, d->p, d->n);
+	const unsigned char *line = LINE(sd);
+
+	it->ln = LEN(sd);
+	it->line = grow_to(it->line, &it->cap, it->ln, 1);
+	memcpy(it->line, line, it->ln);
+	it->off = (size_t)(d->p - line);
 	it->n = d->n;
 	it->f = grow_to(it->f, &it->fcap, d->nf, sizeof(*it->f));
 	for (i = 0; i < d->nf; i++) {
 		/* the same members, in the copy */
 		it->f[i] = d->f[i];
-		it->f[i].key = it->p + (d->f[i].key - d->p);
-		it->f[i].val = it->p + (d->f[i].val - d->p);
+		it->f[i].key = it->line + (d->f[i].key - line);
+		it->f[i].val = it->line + (d->f[i].val - line);
 	}
 	it->nf = d->nf;
 	if (sd->key != NULL) {
@@ -1066,6 +1116,7 @@ run_table(void)
 
 /* ---- interval joins ---- */
 
+
 static void
 pair(const struct mlog_jrec *lr, struct side *sd, const struct mlog_jrec *rr)
 {
@@ -1077,11 +1128,11 @@ pair(const struct mlog_jrec *lr, struct side *sd, const struct mlog_jrec *rr)
 	if (lr != NULL) {
 		rv_rec(&a, lr);
 	} else
-		rv_doc(&a, S.L.doc);
+		rv_side(&a, &S.L);
 	if (rr != NULL)
 		rv_rec(&b, rr);
 	else
-		rv_doc(&b, sd->doc);
+		rv_side(&b, sd);
 	row(&a, &b);
 }
 
@@ -1159,14 +1210,14 @@ interval_record(struct side *sd)
 	}
 	if (sd->key == NULL) {
 		/* no partner ever: out at once when kept */
-		rv_doc(&v, sd->doc);
+		rv_side(&v, sd);
 		if (left && S.kind != K_INNER)
 			row(&v, NULL);
 		else if (!left && S.kind == K_OUTER)
 			row(NULL, &v);
 	} else {
 		if ((self = mlog_jstore_add(left ? S.ls : S.rs, sd->key,
-		    sd->kn, sd->t, sd->doc->p, sd->doc->n, 0)) == NULL)
+		    sd->kn, sd->t, LINE(sd), LEN(sd), 0)) == NULL)
 			err(1, NULL);
 		self->matched = matched;
 	}
@@ -1259,7 +1310,7 @@ asof_left(struct side *sd)
 		    (fwd == NULL || x->t < fwd->t))
 			fwd = x;
 	}
-	rv_doc(&l, sd->doc);
+	rv_side(&l, sd);
 	if (S.asof == AS_NEAREST && back != NULL && fwd != NULL)
 		x = t - back->t <= fwd->t - t ? back : fwd;
 	else
@@ -1279,8 +1330,8 @@ asof_left(struct side *sd)
 		return;
 	}
 	/* forward, nearest: wait for a later version */
-	if ((self = mlog_jstore_add(S.ls, sd->key, sd->kn, t, sd->doc->p,
-	    sd->doc->n, 0)) == NULL)
+	if ((self = mlog_jstore_add(S.ls, sd->key, sd->kn, t, LINE(sd),
+	    LEN(sd), 0)) == NULL)
 		err(1, NULL);
 	self->aux = NULL;
 	if (S.asof == AS_NEAREST && back != NULL) {
@@ -1302,8 +1353,8 @@ asof_right(struct side *sd)
 
 	if (sd->key == NULL)
 		return;
-	if ((ver = mlog_jstore_add(S.rs, sd->key, sd->kn, sd->t, sd->doc->p,
-	    sd->doc->n, 0)) == NULL)
+	if ((ver = mlog_jstore_add(S.rs, sd->key, sd->kn, sd->t, LINE(sd),
+	    LEN(sd), 0)) == NULL)
 		err(1, NULL);
 	if (S.asof != AS_BACKWARD &&
 	    (k = mlog_jstore_find(S.ls, sd->key, sd->kn)) != NULL) {
@@ -1451,12 +1502,22 @@ summary(void)
 static _Noreturn void
 finish(void)
 {
+	struct side *x;
+
+	/* a signal: the records read ahead are joined, as at the end */
+	while (S.mode != M_TABLE && (x = first()) != NULL) {
+		if (S.mode == M_INTERVAL)
+			interval_record(x);
+		else
+			asof_record(x);
+		x->have = 0;
+	}
 	if (S.mode == M_INTERVAL)
 		evict(INT64_MAX);
 	else if (S.mode == M_ASOF && S.asof != AS_BACKWARD)
 		asof_expire(0, 1);
 	flush_out();
-	if (S.R.lg != NULL)
+	if (S.R.lg != NULL && S.status == 0)
 		log_commit(S.R.lg);
 	summary();
 	exit(S.status);
@@ -1472,6 +1533,33 @@ enum {
 	O_BEFORE, O_AFTER, O_GRACE, O_ASOF, O_TOL, O_IDLE, O_LEFT, O_OUTER,
 	O_ANTI, O_PREFIX, O_NEST, O_STATS
 };
+
+/* Text that goes into a member name as it is. */
+static int
+plain_name(const char *s)
+{
+	const unsigned char *p;
+	size_t n = strlen(s);
+
+	if (n == 0 || mlog_utf8_check((const unsigned char *)s, n) != n)
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+/* The stream is standard input, or one of its files is. */
+static int
+stdin_operand(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0)
+			return 1;
+	return argc == 0;
+}
 
 static void
 set_kind(int kind, const char *opt)
@@ -1522,7 +1610,7 @@ main(int argc, char *argv[])
 	const char *ron = NULL, *rtime = NULL, *within = NULL, *comma;
 	const char *before = NULL, *after = NULL;
 	char msg[300];
-	int ch, r, lim;
+	int ch, r, lim, graceset = 0;
 	size_t i;
 	struct sigaction sa;
 
@@ -1582,6 +1670,7 @@ main(int argc, char *argv[])
 			break;
 		case O_GRACE:
 			S.grace = duration("--grace", optarg, 1);
+			graceset = 1;
 			break;
 		case O_ASOF:
 			if (strcmp(optarg, "backward") == 0)
@@ -1614,9 +1703,10 @@ main(int argc, char *argv[])
 			set_kind(K_ANTI, "--anti");
 			break;
 		case O_PREFIX:
-			if (*optarg == '\0' || strpbrk(optarg, "\"\\") != NULL)
+			if (!plain_name(optarg))
 				errx(2, "--prefix-right: '%s' is empty or has "
-				    "a quote or a backslash", optarg);
+				    "a quote, a backslash, a control character "
+				    "or bytes that are not UTF-8", optarg);
 			S.prefix = optarg;
 			S.plen = strlen(optarg);
 			break;
@@ -1665,7 +1755,7 @@ main(int argc, char *argv[])
 	if (table != NULL) {
 		if (S.mode == M_ASOF || within != NULL || before != NULL ||
 		    after != NULL || S.L.timesrc != NULL || rtime != NULL ||
-		    ron != NULL || S.idle > 0 || S.grace != 0 || S.tol >= 0 ||
+		    ron != NULL || S.idle > 0 || graceset || S.tol >= 0 ||
 		    group != NULL || S.unit != 0)
 			errx(2, "--table joins by key only: --asof, --within, "
 			    "--before, --after, --time, --right-time, "
@@ -1765,14 +1855,13 @@ main(int argc, char *argv[])
 	S.L.src.flush = would_block;
 	S.L.src.flusharg = &S.L;
 	if (S.mode == M_TABLE) {
-		if (strcmp(table, "-") == 0 && argc == 0)
+		if (strcmp(table, "-") == 0 && stdin_operand(argc, argv))
 			errx(2, "the table and the stream cannot both be "
 			    "standard input");
 		table_load(table, follow != NULL);
 		run_table();
 	} else {
-		if (strcmp(right, "-") == 0 && (argc == 0 ||
-		    strcmp(argv[0], "-") == 0))
+		if (strcmp(right, "-") == 0 && stdin_operand(argc, argv))
 			errx(2, "the two streams cannot both be standard "
 			    "input");
 		if (is_dir(right))

@@ -195,6 +195,8 @@ mlog_jstore_delete(struct mlog_jstore *s, const void *key, size_t kn)
 	return 1;
 }
 
+#define BLANK(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+
 /* The members of an object, as offsets into its text. */
 static size_t
 members(const unsigned char *p, size_t n, uint32_t *f)
@@ -222,14 +224,20 @@ mlog_jstore_add(struct mlog_jstore *s, const void *key, size_t kn, int64_t t,
 	struct mlog_jrec *r;
 	uint64_t h = mlog_hash64(key, kn, s->seed);
 	size_t i, nf = 0, fsz, ksz;
-	int isobj = n >= 2 && p[0] == '{';
+	size_t lead = 0, trail = 0;
+	int isobj;
 
 	if (n > UINT32_MAX) {
 		errno = EOVERFLOW;
 		return NULL;
 	}
+	while (lead < n && BLANK(p[lead]))
+		lead++;
+	while (trail < n - lead && BLANK(p[n - 1 - trail]))
+		trail++;
+	isobj = n - lead - trail >= 2 && p[lead] == '{';
 	if (isobj)
-		nf = members(p, n, NULL);
+		nf = members(p + lead, n - lead - trail, NULL);
 	fsz = nf * 4 * sizeof(uint32_t);
 	ksz = (sizeof(*k) + kn + 7) & ~(size_t)7;
 	i = probe(s, h, key, kn);
@@ -256,10 +264,12 @@ mlog_jstore_add(struct mlog_jstore *s, const void *key, size_t kn, int64_t t,
 	r->data = (unsigned char *)r->f + fsz;
 	memcpy(r->data, p, n);
 	r->len = (uint32_t)n;
+	r->doff = (uint32_t)lead;
+	r->dlen = (uint32_t)(n - lead - trail);
 	r->nf = (uint32_t)nf;
 	r->isobj = isobj;
 	if (isobj)
-		members(r->data, n, r->f);
+		members(r->data + lead, n - lead - trail, r->f);
 	r->t = t;
 	r->matched = 0;
 	r->aux = NULL;

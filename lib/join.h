@@ -18,7 +18,8 @@ struct mlog_jrec {
 	struct mlog_jrec	*qnext, *qprev;	/* every record, arrival order */
 	struct mlog_jkey	*key;
 	int64_t			 t;		/* event time, us */
-	uint32_t		 len;		/* the record's JSON text */
+	uint32_t		 len;		/* the record's line */
+	uint32_t		 doff, dlen;	/* its JSON text, blanks aside */
 	uint32_t		 nf;		/* its members, when an object */
 	int			 isobj;
 	int			 matched;
@@ -53,8 +54,8 @@ void		mlog_jstore_prefetch(const struct mlog_jstore *, uint64_t h,
 		    int deep);
 struct mlog_jkey *mlog_jstore_find_hashed(struct mlog_jstore *, uint64_t h,
 		    const void *key, size_t kn);
-/* Add a copy of the JSON text p (validated) under key, after the others of
- * its key; NULL with errno ENOMEM.  With replace, the key's other records
+/* Add a copy of the line p (a validated JSON text, with blanks around it
+ * or not) under key, after the others of its key; NULL with errno ENOMEM.  With replace, the key's other records
  * go first: a table's last value wins. */
 struct mlog_jrec *mlog_jstore_add(struct mlog_jstore *, const void *key,
 		    size_t kn, int64_t t, const unsigned char *p, size_t n,
