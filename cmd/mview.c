@@ -5,6 +5,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -49,6 +50,8 @@ static struct {
 	struct mlog_expr	*kx, *vx, *nx;
 	const char		*ksrc, *vsrc, *nsrc;
 	int			 reduce, strict;
+	const char		*badpath;	/* --bad=FILE */
+	int			 badfd;
 	struct mlog_jdoc	 doc;
 	unsigned char		*val;	/* the value's first output */
 	size_t			 vlen, vcap;
@@ -61,8 +64,8 @@ static struct {
 } M;
 
 static const char synopsis[] =
-"usage: mview build [-f] [--rebuild] [--strict] -k expr [-r reduce] [-v expr]\n"
-"                   db log\n"
+"usage: mview build [-f] [--bad=file] [--rebuild] [--strict] -k expr\n"
+"                   [-r reduce] [-v expr] db log\n"
 "       mview get [-o partition:offset] [-t duration] db key\n"
 "       mview dump db\n"
 "       mview status [-J] db\n";
@@ -90,6 +93,8 @@ help(const char *cmd)
 "  -f, --follow             keep following LOG (inotify)\n"
 "      --rebuild            start again from the log start, with this\n"
 "                           definition\n"
+"      --bad=FILE           append bad records (invalid JSON, expression\n"
+"                           errors) to FILE, one per line\n"
 "      --strict             stop at the first bad record (exit 1)\n");
 	if (cmd == NULL || strcmp(cmd, "get") == 0)
 		printf(
@@ -218,15 +223,37 @@ static void
 summary(void)
 {
 	if (M.bad.n > 0)
-		warnx("%" PRIu64 " bad record%s dropped; first at %s", M.bad.n,
-		    M.bad.n == 1 ? "" : "s", M.bad.first);
+		warnx("%" PRIu64 " bad record%s %s%s; first at %s", M.bad.n,
+		    M.bad.n == 1 ? "" : "s", M.badpath != NULL ?
+		    "written to " : "dropped", M.badpath != NULL ? M.badpath :
+		    "", M.bad.first);
 	if (M.errors.n > 0)
-		warnx("%" PRIu64 " %s; first at %s", M.errors.n,
+		warnx("%" PRIu64 " %s%s%s; first at %s", M.errors.n,
 		    M.errors.n == 1 ? "record raised an error" :
-		    "records raised errors", M.errors.first);
+		    "records raised errors", M.badpath != NULL ?
+		    ", written to " : "", M.badpath != NULL ? M.badpath : "",
+		    M.errors.first);
 	if (M.skipped.n > 0)
 		warnx("%" PRIu64 " record%s skipped; first at %s", M.skipped.n,
 		    M.skipped.n == 1 ? "" : "s", M.skipped.first);
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 /*
@@ -252,6 +279,12 @@ note(struct tally *t, int bad, const struct mlog_record *r,
 		commit();
 		errx(1, "%s: record %u:%" PRIu64 ": %s", M.logpath,
 		    r->partition, r->offset, why);
+	}
+	if (bad && M.badfd >= 0 && (write_all(M.badfd, r->value,
+	    r->valuelen) < 0 || write_all(M.badfd, "\n", 1) < 0)) {
+		/* what came before is kept: a rerun starts at this record */
+		commit();
+		err(1, "%s", M.badpath);
 	}
 	if (t->n++ == 0)
 		snprintf(t->first, sizeof(t->first), "record %u:%" PRIu64
@@ -537,6 +570,7 @@ build(int argc, char *argv[])
 		{ "rebuild",	no_argument,		NULL, 'R' },
 		{ "reduce",	required_argument,	NULL, 'r' },
 		{ "strict",	no_argument,		NULL, 'S' },
+		{ "bad",	required_argument,	NULL, 'B' },
 		{ "value",	required_argument,	NULL, 'v' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -570,6 +604,9 @@ build(int argc, char *argv[])
 		case 'S':
 			M.strict = 1;
 			break;
+		case 'B':
+			M.badpath = optarg;
+			break;
 		case 'v':
 			M.vsrc = optarg;
 			break;
@@ -592,6 +629,10 @@ build(int argc, char *argv[])
 	}
 	if (M.vsrc == NULL && M.reduce == R_LATEST)
 		M.vsrc = ".";
+	M.badfd = -1;
+	if (M.badpath != NULL && (M.badfd = open(M.badpath, O_WRONLY |
+	    O_CREAT | O_APPEND | O_CLOEXEC, 0666)) < 0)
+		err(1, "%s", M.badpath);
 	M.kx = compile("--key", M.ksrc);
 	if (M.vsrc != NULL)
 		M.vx = compile("--value", M.vsrc);

@@ -9,8 +9,8 @@ load test_helper
 bats_require_minimum_version 1.5.0
 
 # The SYNOPSIS of mview(1).
-USAGE='usage: mview build [-f] [--rebuild] [--strict] -k expr [-r reduce] [-v expr]
-                   db log
+USAGE='usage: mview build [-f] [--bad=file] [--rebuild] [--strict] -k expr
+                   [-r reduce] [-v expr] db log
        mview get [-o partition:offset] [-t duration] db key
        mview dump db
        mview status [-J] db'
@@ -287,6 +287,25 @@ mview: 1 record skipped; first at record 0:2: no value (.n is null)'
 	assert_success
 	run mview get v.db a
 	assert_output '3'
+}
+
+@test "mview: --bad=FILE appends the bad records and those that raised errors, one per line" {
+	printf '%s\n' '{"k":"a"}' 'not json' '{"k":{"a":1}}' '{"k":"a"}' | mlog-append L
+	echo 'kept' > dead.jsonl
+	run --separate-stderr mview build --bad=dead.jsonl v.db L -k '.k | .a' -r count
+	assert_success
+	assert_equal "$stderr" 'mview: 1 bad record written to dead.jsonl; first at record 0:1: invalid JSON at column 1: invalid literal
+mview: 2 records raised errors, written to dead.jsonl; first at record 0:0: .k | .a: Cannot index string with string "a"'
+	run cat dead.jsonl
+	assert_output 'kept
+{"k":"a"}
+not json
+{"k":"a"}'
+	run mview dump v.db
+	assert_output '{"key":1,"value":1}'
+	run --separate-stderr mview build --bad=nodir/dead --rebuild v.db L -k .k -r count
+	assert_failure 1
+	assert_equal "$stderr" 'mview: nodir/dead: No such file or directory'
 }
 
 @test "mview: an error in the key expression drops the record, or stops --strict" {
@@ -660,7 +679,7 @@ $USAGE"
 @test "mview: --help on each form prints its options and exits 0" {
 	run mview --help
 	assert_success
-	assert_line -n 0 'usage: mview build [-f] [--rebuild] [--strict] -k expr [-r reduce] [-v expr]'
+	assert_line -n 0 'usage: mview build [-f] [--bad=file] [--rebuild] [--strict] -k expr'
 	assert_output --partial 'build: keep DB'
 	assert_output --partial 'status: the log'
 	for cmd in build get dump status; do
