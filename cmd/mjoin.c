@@ -119,28 +119,7 @@ static struct {
 	sigset_t		 sigs;
 } S;
 
-static _Noreturn void
-usage(void)
-{
-	fprintf(stderr, "%s",
-	    "usage: mjoin -k expr -t source [--table-key expr] [--table-value expr]\n"
-	    "             [--follow-table log] [--left | --anti] [options] [file ...]\n"
-	    "       mjoin -k expr -r source [--right-on expr] --time expr [--right-time expr]\n"
-	    "             -w duration | --before duration --after duration\n"
-	    "             [--grace duration] [--idle duration] [-g group]\n"
-	    "             [--left | --outer | --anti] [options] [file]\n"
-	    "       mjoin -k expr -r source --asof backward | forward | nearest --time expr\n"
-	    "             [--right-time expr] [--tolerance duration] [--left | --anti]\n"
-	    "             [options] [file]\n"
-	    "options: [--nest l,r | --prefix-right prefix] [--time-unit unit] [-m size]\n"
-	    "         [--bad=file] [--from=format] [--infer] [--stats] [--strict]\n");
-	exit(2);
-}
-
-static _Noreturn void
-help(void)
-{
-	printf(
+static const char synopsis[] =
 "usage: mjoin -k expr -t source [--table-key expr] [--table-value expr]\n"
 "             [--follow-table log] [--left | --anti] [options] [file ...]\n"
 "       mjoin -k expr -r source [--right-on expr] --time expr [--right-time expr]\n"
@@ -151,7 +130,20 @@ help(void)
 "             [--right-time expr] [--tolerance duration] [--left | --anti]\n"
 "             [options] [file]\n"
 "options: [--nest l,r | --prefix-right prefix] [--time-unit unit] [-m size]\n"
-"         [--bad=file] [--from=format] [--infer] [--stats] [--strict]\n"
+"         [--bad=file] [--from=format] [--infer] [--stats] [--strict]\n";
+
+static _Noreturn void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(2);
+}
+
+static _Noreturn void
+help(void)
+{
+	fputs(synopsis, stdout);
+	printf(
 "\n"
 "Join the JSON records of the files, or of standard input, with a table or\n"
 "with a second stream.  Keys compare as JSON values; null or missing keys\n"

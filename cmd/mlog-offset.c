@@ -86,15 +86,13 @@ put(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 put(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	r = mlog_out_vprintf(&O.out, fmt, ap);
 	va_end(ap);
-	if (n < 0 || mlog_out_write(&O.out, buf, (size_t)n < sizeof(buf) ?
-	    (size_t)n : sizeof(buf) - 1) < 0)
+	if (r < 0)
 		out_fail();
 }
 

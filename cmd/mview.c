@@ -132,15 +132,13 @@ put(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 put(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	r = mlog_out_vprintf(&M.out, fmt, ap);
 	va_end(ap);
-	if (n < 0 || mlog_out_write(&M.out, buf, (size_t)n < sizeof(buf) ?
-	    (size_t)n : sizeof(buf) - 1) < 0)
+	if (r < 0)
 		out_fail();
 }
 
@@ -238,24 +236,6 @@ summary(void)
 		    M.skipped.n == 1 ? "" : "s", M.skipped.first);
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, b, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * A record that does not change the view.  Bad ones (invalid JSON, an
  * expression error) stop a --strict run, after the records before them
@@ -280,8 +260,8 @@ note(struct tally *t, int bad, const struct mlog_record *r,
 		errx(1, "%s: record %u:%" PRIu64 ": %s", M.logpath,
 		    r->partition, r->offset, why);
 	}
-	if (bad && M.badfd >= 0 && (write_all(M.badfd, r->value,
-	    r->valuelen) < 0 || write_all(M.badfd, "\n", 1) < 0)) {
+	if (bad && M.badfd >= 0 && (mlog_write_all(M.badfd, r->value,
+	    r->valuelen) < 0 || mlog_write_all(M.badfd, "\n", 1) < 0)) {
 		/* what came before is kept: a rerun starts at this record */
 		commit();
 		err(1, "%s", M.badpath);

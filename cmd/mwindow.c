@@ -346,24 +346,6 @@ record_time(int64_t *t, int *form, const unsigned char *line, size_t len)
 	return 0;
 }
 
-static int
-write_full(int fd, const void *p, size_t n)
-{
-	const char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, b, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 note_late(const unsigned char *line, size_t len)
 {
@@ -375,8 +357,8 @@ note_late(const unsigned char *line, size_t len)
 			snprintf(S.firstlate, sizeof(S.firstlate),
 			    "%.250s:%" PRIu64, S.in.name, S.in.lineno);
 	}
-	if (S.latefd >= 0 && (write_full(S.latefd, line, len) < 0 ||
-	    write_full(S.latefd, "\n", 1) < 0)) {
+	if (S.latefd >= 0 && (mlog_write_all(S.latefd, line, len) < 0 ||
+	    mlog_write_all(S.latefd, "\n", 1) < 0)) {
 		flush_out();
 		err(1, "%s", S.latepath);
 	}

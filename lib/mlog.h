@@ -11,6 +11,7 @@
 #ifndef MLOG_H
 #define MLOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -249,6 +250,11 @@ int		mlog_out_init(struct mlog_out *, int fd, size_t cap);
 int		mlog_out_write(struct mlog_out *, const void *, size_t);
 int		mlog_out_putc(struct mlog_out *, int c);
 int		mlog_out_flush(struct mlog_out *);
+int		mlog_out_printf(struct mlog_out *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+int		mlog_out_vprintf(struct mlog_out *, const char *fmt, va_list)
+		    __attribute__((format(printf, 2, 0)));
+int		mlog_write_all(int fd, const void *, size_t);
 void		mlog_out_free(struct mlog_out *);
 
 /* ---- json.c: the little JSON the log tools need ---- */

@@ -5,6 +5,8 @@
  * writes are retried.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -52,6 +54,38 @@ mlog_out_putc(struct mlog_out *o, int c)
 		return -1;
 	o->buf[o->len++] = (unsigned char)c;
 	return 0;
+}
+
+/* Formatted output of up to 1023 bytes (longer is cut there). */
+int
+mlog_out_vprintf(struct mlog_out *o, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n;
+
+	if ((n = vsnprintf(buf, sizeof(buf), fmt, ap)) < 0)
+		return -1;
+	return mlog_out_write(o, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+	    sizeof(buf) - 1);
+}
+
+int
+mlog_out_printf(struct mlog_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = mlog_out_vprintf(o, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* All of it, unbuffered: interrupted and short writes retried. */
+int
+mlog_write_all(int fd, const void *p, size_t n)
+{
+	return write_all(fd, p, n);
 }
 
 void
