@@ -9,7 +9,8 @@
 
 #include "mlog.h"
 
-#define SEG_MAGIC	"mlogseg1"
+#define SEG_MAGIC	"mlogseg1"	/* appended: dense offsets */
+#define SEG_MAGIC_COMPACT "mlogsegc"	/* compacted: increasing offsets */
 #define IDX_MAGIC	"mlogidx1"
 #define IDX_HDR		16
 #define IDX_ENTRY	16
@@ -69,9 +70,11 @@ struct idx_entry {
 };
 
 /* segment.c */
-void	seg_header(unsigned char *hdr, uint64_t base, int64_t created);
+void	seg_header(unsigned char *hdr, uint64_t base, int64_t created,
+	    int compacted);
+/* compacted may be NULL; it is set to 1 for a "mlogsegc" segment. */
 int	seg_header_check(const unsigned char *hdr, uint64_t base,
-	    int64_t *created);
+	    int64_t *created, int *compacted);
 void	idx_header(unsigned char *hdr, uint64_t base);
 void	idx_pack(unsigned char *p, const struct idx_entry *);
 void	idx_unpack(const unsigned char *p, struct idx_entry *);
@@ -123,6 +126,14 @@ int	idx_find_offset(int idxfd, uint64_t base, uint64_t off,
 	    uint64_t segsize, struct idx_entry *e);
 int	idx_find_time(int idxfd, int64_t ts, uint64_t segsize,
 	    struct idx_entry *e);
+
+/* log.c */
+/* Take (LOCK_EX or LOCK_SH, maybe | LOCK_NB) the partition lock appenders
+ * hold while they write; returns the descriptor holding it (close it to
+ * unlock).  Retention, compaction and repairs change segments under it. */
+int	partition_lock(int partfd, int op);
+/* Persist a partition's new start offset (pN/start). */
+int	log_start_store(int partfd, uint64_t start);
 
 /* util */
 int	write_all(int fd, const void *buf, size_t len);

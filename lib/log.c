@@ -3,6 +3,7 @@
  * partition directories and their segment lists, and which partition a key
  * belongs to.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -68,6 +69,12 @@ meta_parse(struct mlog_log *log, const char *text)
 				goto bad;
 			log->segment_age_us = (int64_t)v * 1000;
 			fields |= 4;
+		} else if (strcmp(key, "retain-age-ms") == 0) {
+			if (v > INT64_MAX / 1000)
+				goto bad;
+			log->retain_age_us = (int64_t)v * 1000;
+		} else if (strcmp(key, "retain-bytes") == 0) {
+			log->retain_bytes = v;
 		}
 	}
 	if (fields == 7)
@@ -132,7 +139,7 @@ dir_creatable(int dirfd)
 static int
 meta_create(struct mlog_log *log, const struct mlog_log_opts *opts)
 {
-	char tmp[64], text[256], name[16];
+	char tmp[64], text[320], name[16];
 	uint32_t i, parts;
 	int fd, len;
 
@@ -153,6 +160,14 @@ meta_create(struct mlog_log *log, const struct mlog_log_opts *opts)
 	    opts->segment_bytes : DEF_SEGMENT_BYTES),
 	    (long long)((opts && opts->segment_age_us ? opts->segment_age_us :
 	    DEF_SEGMENT_AGE_US) / 1000));
+	if (opts && opts->retain_age_us)
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+		    "retain-age-ms %lld\n", (long long)(opts->retain_age_us /
+		    1000));
+	if (opts && opts->retain_bytes)
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+		    "retain-bytes %llu\n",
+		    (unsigned long long)opts->retain_bytes);
 	snprintf(tmp, sizeof(tmp), "meta.tmp.%ld", (long)getpid());
 	if ((fd = openat(log->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
@@ -228,7 +243,10 @@ mlog_log_open(const char *path, int create, const struct mlog_log_opts *opts)
 	    opts->partitions != log->partitions) ||
 	    (opts->segment_bytes && opts->segment_bytes != log->segment_bytes) ||
 	    (opts->segment_age_us &&
-	    opts->segment_age_us / 1000 * 1000 != log->segment_age_us))) {
+	    opts->segment_age_us / 1000 * 1000 != log->segment_age_us) ||
+	    (opts->retain_age_us &&
+	    opts->retain_age_us / 1000 * 1000 != log->retain_age_us) ||
+	    (opts->retain_bytes && opts->retain_bytes != log->retain_bytes))) {
 		errno = EEXIST;
 		goto fail;
 	}
@@ -271,6 +289,69 @@ mlog_log_close(struct mlog_log *log)
 		close(log->dirfd);
 	free(log->path);
 	free(log);
+}
+
+int
+partition_lock(int partfd, int op)
+{
+	int fd, saved;
+
+	if ((fd = openat(partfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0666)) < 0)
+		return -1;
+	while (flock(fd, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+log_start_store(int partfd, uint64_t start)
+{
+	char text[48];
+	int len;
+
+	len = snprintf(text, sizeof(text), "start %llu\n",
+	    (unsigned long long)start);
+	return replace_file(partfd, "start", text, (size_t)len);
+}
+
+int
+mlog_log_start(int partfd, uint64_t *start)
+{
+	char buf[64], *end;
+	unsigned long long v;
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(partfd, "start", O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0) {
+		if (errno != ENOENT)
+			return -1;
+		*start = 0;
+		return 0;
+	}
+	n = pread_full(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	if (strncmp(buf, "start ", 6) != 0 || buf[6] < '0' || buf[6] > '9')
+		goto bad;
+	errno = 0;
+	v = strtoull(buf + 6, &end, 10);
+	if (errno != 0 || strcmp(end, "\n") != 0)
+		goto bad;
+	*start = v;
+	return 0;
+bad:
+	errno = EBADMSG;
+	return -1;
 }
 
 static int

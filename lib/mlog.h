@@ -84,6 +84,8 @@ struct mlog_log_opts {
 	uint32_t	partitions;	/* at creation; 0 = default 1 */
 	uint64_t	segment_bytes;	/* at creation; 0 = default 128 MiB */
 	int64_t		segment_age_us;	/* at creation; 0 = default 7 days */
+	int64_t		retain_age_us;	/* at creation; 0 = keep forever */
+	uint64_t	retain_bytes;	/* per partition; 0 = no limit */
 };
 
 struct mlog_log {
@@ -92,6 +94,8 @@ struct mlog_log {
 	uint32_t	 partitions;
 	uint64_t	 segment_bytes;
 	int64_t		 segment_age_us;
+	int64_t		 retain_age_us;	/* retention applied on roll, 0 = none */
+	uint64_t	 retain_bytes;
 	int		*partfd;	/* one directory fd per partition */
 };
 
@@ -101,6 +105,11 @@ struct mlog_log {
 struct mlog_log *mlog_log_open(const char *path, int create,
 		    const struct mlog_log_opts *opts);
 void		mlog_log_close(struct mlog_log *);
+/* The start offset retention persisted for a partition (pN/start), 0 when
+ * none was: records below it are deleted even where their segment is still
+ * there.  The partition's first offset is the larger of it and the first
+ * segment's base. */
+int		mlog_log_start(int partfd, uint64_t *start);
 /* Sorted segment base offsets of a partition; *bases is malloc'd. */
 int		mlog_log_segments(int partfd, uint64_t **bases, size_t *n);
 uint32_t	mlog_partition_for_key(const void *key, size_t len, uint32_t n);

@@ -206,7 +206,7 @@ check_header(struct mlog_reader *r)
 		return -1;
 	if (n < MLOG_SEG_HDR)
 		return 0;	/* a segment being created */
-	if (seg_header_check(hdr, r->base, &created) < 0)
+	if (seg_header_check(hdr, r->base, &created, NULL) < 0)
 		return -1;
 	r->hdr_ok = 1;
 	return 1;

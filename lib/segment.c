@@ -5,17 +5,25 @@
  * A log is a directory:
  *
  *	meta		text: "mlog 1", then "partitions N", "segment-bytes N",
- *			"segment-age-ms N", one per line
+ *			"segment-age-ms N", one per line, and optionally
+ *			"retain-age-ms N", "retain-bytes N"
  *	pN/		one directory per partition, N = 0 .. partitions-1
  *	pN/lock		flock(2)ed by appenders while they write
  *	pN/BASE.log	a segment: BASE is the offset of its first record,
  *			20 decimal digits
  *	pN/BASE.idx	the segment's sparse offset and time index
+ *	pN/start	text: the partition's first offset, when retention has
+ *			moved it ("start N"); records below it are gone even
+ *			if a segment holding them is still there
  *	groups/G/	consumer group G: offsets, offsets.pending
  *
  * All integers are little-endian.  A segment starts with a 24-byte header:
- * the 8 bytes "mlogseg1", the u64 base offset and the i64 time the segment
- * was created (microseconds since the epoch), then records back to back:
+ * 8 magic bytes, the u64 base offset and the i64 time the segment was
+ * created (microseconds since the epoch), then records back to back.  The
+ * magic is "mlogseg1" in a segment written by appenders, whose offsets are
+ * dense (each record's is one more than the one before it, the first is the
+ * base), and "mlogsegc" in a segment written by compaction, whose offsets
+ * only increase (from the base on, below the next segment's base):
  *
  *	0	u32	length: bytes that follow this field (>= 25)
  *	4	u64	offset
@@ -31,8 +39,8 @@
  * an appender stamps last, under the partition lock: so the CRC is computed
  * while the record is copied into the appender's batch, outside the lock.
  * The offset is checked otherwise: offsets increase by one per record
- * within a partition (retention and compaction may leave gaps, never
- * reorder), and the index must agree with them.  A record whose length runs
+ * within an appended segment (compaction leaves gaps, retention removes
+ * whole segments, neither reorders), and the index must agree with them.  A record whose length runs
  * past the end of the file, whose CRC does not match, or whose offset does
  * not increase is invalid; in the last segment it is a torn tail that the
  * next appender cuts off, anywhere else it is corruption.
@@ -173,21 +181,26 @@ mlog_segment_parse_name(const char *name, const char *ext, uint64_t *base)
 }
 
 void
-seg_header(unsigned char *hdr, uint64_t base, int64_t created)
+seg_header(unsigned char *hdr, uint64_t base, int64_t created, int compacted)
 {
-	memcpy(hdr, SEG_MAGIC, 8);
+	memcpy(hdr, compacted ? SEG_MAGIC_COMPACT : SEG_MAGIC, 8);
 	put64(hdr + 8, base);
 	put64(hdr + 16, (uint64_t)created);
 }
 
 int
-seg_header_check(const unsigned char *hdr, uint64_t base, int64_t *created)
+seg_header_check(const unsigned char *hdr, uint64_t base, int64_t *created,
+    int *compacted)
 {
-	if (memcmp(hdr, SEG_MAGIC, 8) != 0 || get64(hdr + 8) != base) {
+	int c = memcmp(hdr, SEG_MAGIC_COMPACT, 8) == 0;
+
+	if ((!c && memcmp(hdr, SEG_MAGIC, 8) != 0) || get64(hdr + 8) != base) {
 		errno = EBADMSG;
 		return -1;
 	}
 	*created = (int64_t)get64(hdr + 16);
+	if (compacted != NULL)
+		*compacted = c;
 	return 0;
 }
 

@@ -137,7 +137,7 @@ seg_create(struct mlog_writer *w, uint32_t pn, uint64_t base, int64_t now)
 		close(idxfd);
 		return -1;
 	}
-	seg_header(hdr, base, now);
+	seg_header(hdr, base, now, 0);
 	if (write_all(segfd, hdr, MLOG_SEG_HDR) < 0 ||
 	    (w->mode == MLOG_FSYNC_ALWAYS && fsync(pfd) < 0)) {
 		close(segfd);
@@ -184,7 +184,7 @@ part_reopen(struct mlog_writer *w, uint32_t pn)
 		return seg_create(w, pn, base, mlog_now_us());
 	}
 	if (pread_full(p->segfd, hdr, MLOG_SEG_HDR, 0) != MLOG_SEG_HDR ||
-	    seg_header_check(hdr, base, &p->created) < 0) {
+	    seg_header_check(hdr, base, &p->created, NULL) < 0) {
 		errno = EBADMSG;
 		return -1;
 	}
