@@ -419,6 +419,17 @@ row(const struct rv *l, const struct rv *r)
 
 /* ---- sources ---- */
 
+/* Records retention deleted before they were read: said, not fatal. */
+static int
+deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
+{
+	warnx("%s: partition %u: offsets %" PRIu64 " to %" PRIu64 " were "
+	    "deleted by retention before they were read (%" PRIu64
+	    " record%s)", (const char *)arg, part, from, to - 1, to - from,
+	    to - from == 1 ? "" : "s");
+	return 0;
+}
+
 static void
 log_fail(const struct logsrc *g, uint32_t p)
 {
@@ -457,6 +468,7 @@ log_open(const char *path, const char *group, int follow)
 		if ((g->r[p] = mlog_reader_open(g->log->partfd[p], p)) ==
 		    NULL)
 			log_fail(g, p);
+		mlog_reader_on_gap(g->r[p], deleted, (void *)path);
 		if (g->grouped && g->next[p] != MLOG_OFFSET_NONE &&
 		    mlog_reader_seek_offset(g->r[p], (uint64_t)g->next[p]) <
 		    0)

@@ -58,12 +58,16 @@ static struct {
 
 static volatile sig_atomic_t stop_sig;
 
+#define O_RETAIN_AGE	256	/* long options without a short form */
+#define O_RETAIN_SIZE	257
+
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
 "usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
-"                   [-p partition] [-s size] [-y mode] log\n");
+"                   [-p partition] [-s size] [-y mode] [--retain-age age]\n"
+"                   [--retain-size size] log\n");
 	exit(2);
 }
 
@@ -72,7 +76,8 @@ help(void)
 {
 	printf(
 "usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
-"                   [-p partition] [-s size] [-y mode] log\n"
+"                   [-p partition] [-s size] [-y mode] [--retain-age age]\n"
+"                   [--retain-size size] log\n"
 "\n"
 "Append the lines of standard input to LOG as records, creating LOG when\n"
 "it does not exist.\n"
@@ -89,6 +94,10 @@ help(void)
 "  -P, --partitions=N       partitions of a new log (default 1)\n"
 "  -s, --segment-size=SIZE  roll segments at SIZE bytes (new log; default 128M)\n"
 "  -A, --segment-age=DUR    roll segments older than DUR (new log; default 7d)\n"
+"      --retain-age=DUR     at each roll, delete segments whose records are\n"
+"                           all older than DUR (new log; default: keep)\n"
+"      --retain-size=SIZE   at each roll, delete the oldest segments while\n"
+"                           SIZE bytes per partition remain (new log)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-append(1).\n");
@@ -153,6 +162,10 @@ flush(void)
 		b->ok = 1;
 		A.dirty = 1;
 	}
+	if ((n = mlog_writer_retain_error(A.w)) != 0)
+		warnx("%s: retention at a segment roll failed (the records "
+		    "were appended; run mlog-trim): %s", A.log->path,
+		    mlog_strerror(n));
 	if (A.print) {
 		if ((next = calloc(A.log->partitions, sizeof(*next))) == NULL)
 			err(1, NULL);
@@ -391,8 +404,18 @@ mismatch(const char *path, const struct mlog_log_opts *o)
 	if (o->segment_bytes && o->segment_bytes != log->segment_bytes)
 		errx(1, "%s: the log has a segment size of %" PRIu64 " bytes, "
 		    "not %" PRIu64, path, log->segment_bytes, o->segment_bytes);
-	errx(1, "%s: the log has a segment age of %" PRId64 " ms, not %" PRId64,
-	    path, log->segment_age_us / 1000, o->segment_age_us / 1000);
+	if (o->segment_age_us &&
+	    o->segment_age_us / 1000 * 1000 != log->segment_age_us)
+		errx(1, "%s: the log has a segment age of %" PRId64 " ms, not %"
+		    PRId64, path, log->segment_age_us / 1000,
+		    o->segment_age_us / 1000);
+	if (o->retain_age_us &&
+	    o->retain_age_us / 1000 * 1000 != log->retain_age_us)
+		errx(1, "%s: the log has a retention age of %" PRId64 " ms, "
+		    "not %" PRId64, path, log->retain_age_us / 1000,
+		    o->retain_age_us / 1000);
+	errx(1, "%s: the log has a retention size of %" PRIu64 " bytes, not %"
+	    PRIu64, path, log->retain_bytes, o->retain_bytes);
 }
 
 static void
@@ -436,12 +459,15 @@ main(int argc, char *argv[])
 		{ "partition",		required_argument,	NULL, 'p' },
 		{ "segment-size",	required_argument,	NULL, 's' },
 		{ "fsync",		required_argument,	NULL, 'y' },
+		{ "retain-age",		required_argument,	NULL, O_RETAIN_AGE },
+		{ "retain-size",	required_argument,	NULL, O_RETAIN_SIZE },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct mlog_log_opts opts = { 0 };
 	struct sigaction sa;
 	unsigned char *buf, *nb;
 	const char *errstr;
+	char msg[128];
 	uint64_t size;
 	size_t cap = READ_SIZE, start = 0, len = 0;
 	ssize_t n;
@@ -519,6 +545,25 @@ main(int argc, char *argv[])
 			break;
 		case 'y':
 			parse_fsync(optarg);
+			break;
+		case O_RETAIN_AGE:
+			if (mlog_duration_arg("--retain-age", optarg, 0, 0,
+			    &opts.retain_age_us, msg, sizeof(msg)) < 0) {
+				warnx("%s", msg);
+				usage();
+			}
+			if (opts.retain_age_us < 1000) {
+				warnx("--retain-age: less than 1ms: %s",
+				    optarg);
+				usage();
+			}
+			break;
+		case O_RETAIN_SIZE:
+			if (mlog_size_parse(optarg, &size) < 0 || size == 0) {
+				warnx("--retain-size: bad size: %s", optarg);
+				usage();
+			}
+			opts.retain_bytes = size;
 			break;
 		default:
 			usage();

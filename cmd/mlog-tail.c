@@ -63,9 +63,13 @@ static struct {
 	int			 kind, snap;
 	int64_t			 sv, lines;
 	uint64_t		 skip;		/* -n: records to pass over */
+	int			 strict;	/* deleted records are an error */
+	char			 gapmsg[256];
 } T;
 
 static volatile sig_atomic_t stop_sig;
+
+#define O_STRICT	256	/* long options without a short form */
 
 static _Noreturn void
 usage(void)
@@ -73,7 +77,7 @@ usage(void)
 	fprintf(stderr,
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
-"                 log | file\n");
+"                 [--strict] log | file\n");
 	exit(2);
 }
 
@@ -83,7 +87,7 @@ help(void)
 	printf(
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
-"                 log | file\n"
+"                 [--strict] log | file\n"
 "\n"
 "Print the records of LOG, one per line; several partitions are merged by\n"
 "timestamp.  Given a plain text FILE, print its lines from where the last\n"
@@ -114,6 +118,8 @@ help(void)
 "                           once a second, and at exit; exit: only at a clean\n"
 "                           exit; pending: at a clean exit, to a pending file\n"
 "                           for a later two-phase commit\n"
+"      --strict             exit 1 when records were deleted by retention\n"
+"                           before they were read (default: warn, go on)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-tail(1).\n");
@@ -343,6 +349,30 @@ valid_format(const char *f)
 	return 1;
 }
 
+/* Records the reader was about to read were deleted by retention. */
+static int
+deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
+{
+	(void)arg;
+	snprintf(T.gapmsg, sizeof(T.gapmsg), "%s: partition %u: offsets %"
+	    PRIu64 " to %" PRIu64 " were deleted by retention before they "
+	    "were read (%" PRIu64 " record%s)", T.log->path, part, from,
+	    to - 1, to - from, to - from == 1 ? "" : "s");
+	if (T.strict)
+		return -1;
+	warnx("%s; continuing at %" PRIu64, T.gapmsg, to);
+	return 0;
+}
+
+static _Noreturn void
+read_failed(const struct part *p)
+{
+	if (errno == ERANGE && T.strict)
+		errx(1, "%s", T.gapmsg);
+	errx(1, "%s: partition %u: %s", T.log->path, p->id,
+	    mlog_strerror(errno));
+}
+
 /* Fill p->rec; honours -e and --until.  Returns 1 when a record waits. */
 static int
 fill(struct part *p, int follow, uint64_t until_off, int64_t until_ts)
@@ -360,8 +390,7 @@ fill(struct part *p, int follow, uint64_t until_off, int64_t until_ts)
 		p->peeked = 0;
 		rc = 1;
 	} else if ((rc = mlog_reader_next(p->r, &p->rec)) < 0)
-		errx(1, "%s: partition %u: %s", T.log->path, p->id,
-		    mlog_strerror(errno));
+		read_failed(p);
 	if (rc == 0) {
 		if (!follow)
 			p->done = 1;
@@ -436,8 +465,7 @@ position(struct part *p, int kind, int64_t v)
 		}
 	}
 	if (rc < 0)
-		errx(1, "%s: partition %u: %s", T.log->path, p->id,
-		    mlog_strerror(errno));
+		read_failed(p);
 }
 
 /* Start reading partition p: at the committed position, else where the
@@ -448,9 +476,12 @@ activate(struct part *p, int first)
 	uint64_t start = 0, end = 0;
 	int64_t off;
 
-	if (p->r == NULL && (p->r = mlog_reader_open(T.log->partfd[p->id],
-	    p->id)) == NULL)
-		err(1, NULL);
+	if (p->r == NULL) {
+		if ((p->r = mlog_reader_open(T.log->partfd[p->id],
+		    p->id)) == NULL)
+			err(1, NULL);
+		mlog_reader_on_gap(p->r, deleted, NULL);
+	}
 	p->active = 1;
 	p->done = p->have = p->peeked = 0;
 	p->end = UINT64_MAX;
@@ -463,11 +494,6 @@ activate(struct part *p, int first)
 			p->end = end;
 	}
 	if (off != MLOG_OFFSET_NONE) {
-		if ((uint64_t)off < start)
-			warnx("%s: partition %u: committed offset %" PRId64
-			    " is before the log start %" PRIu64 "; %" PRIu64
-			    " records were missed", T.storename, p->id, off,
-			    start, start - (uint64_t)off);
 		position(p, 'o', off);
 	} else if (T.lines >= 0 && first) {
 		position(p, '-', T.lines);
@@ -712,6 +738,7 @@ main(int argc, char *argv[])
 		{ "partition",		required_argument,	NULL, 'p' },
 		{ "offset-file",	required_argument,	NULL, 'S' },
 		{ "until",		required_argument,	NULL, 'u' },
+		{ "strict",		no_argument,		NULL, O_STRICT },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct mlog_watch *watch = NULL;
@@ -741,6 +768,9 @@ main(int argc, char *argv[])
 			break;
 		case 'e':
 			snap = 1;
+			break;
+		case O_STRICT:
+			T.strict = 1;
 			break;
 		case 'F':
 			if (!valid_format(optarg))

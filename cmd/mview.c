@@ -456,6 +456,17 @@ check_definition(const char *const *names, const char *const *vals,
 	}
 }
 
+/* Records retention deleted before they were read: said, not fatal. */
+static int
+deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
+{
+	warnx("%s: partition %u: offsets %" PRIu64 " to %" PRIu64 " were "
+	    "deleted by retention before they were read (%" PRIu64
+	    " record%s)", (const char *)arg, part, from, to - 1, to - from,
+	    to - from == 1 ? "" : "s");
+	return 0;
+}
+
 /* Where each partition starts: the stored next offset, checked against
  * the log. */
 static void
@@ -492,6 +503,7 @@ position_readers(void)
 			p->next = start;
 			p->moved = 1;
 		}
+		mlog_reader_on_gap(p->r, deleted, (void *)M.logpath);
 		if (mlog_reader_seek_offset(p->r, p->next) < 0)
 			errx(1, "%s: partition %u: %s", M.logpath, i,
 			    mlog_strerror(errno));

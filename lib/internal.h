@@ -135,6 +135,11 @@ int	partition_lock(int partfd, int op);
 /* Persist a partition's new start offset (pN/start). */
 int	log_start_store(int partfd, uint64_t start);
 
+/* retain.c: mlog_trim_partition() for a caller holding the lock. */
+int	trim_locked(struct mlog_log *, uint32_t pn,
+	    const struct mlog_trim_opts *, mlog_trim_fn fn, void *arg,
+	    uint64_t *newstart);
+
 /* util */
 int	write_all(int fd, const void *buf, size_t len);
 /* Replace dirfd/name with text atomically: temporary file, fsync, rename,

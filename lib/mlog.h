@@ -138,9 +138,37 @@ struct mlog_writer *mlog_writer_open(struct mlog_log *log, enum mlog_fsync mode,
  * of this batch remains in the log. */
 int		mlog_writer_append(struct mlog_writer *, uint32_t partition,
 		    unsigned char *buf, size_t len, size_t nrec, uint64_t *first);
+/* The errno of the first failure of retention at a roll since the last
+ * call (the appends themselves succeeded), 0 when none. */
+int		mlog_writer_retain_error(struct mlog_writer *);
 /* fdatasync every partition written since the last sync. */
 int		mlog_writer_sync(struct mlog_writer *);
 void		mlog_writer_close(struct mlog_writer *);
+
+/* ---- retain.c: retention ---- */
+#define MLOG_TRIM_NONE	UINT64_MAX	/* no limit, for max_bytes, max_records */
+struct mlog_trim_opts {
+	int64_t		max_age_us;	/* < 0: no limit by age */
+	uint64_t	max_bytes;	/* of segment files per partition */
+	uint64_t	max_records;	/* offsets per partition */
+	int64_t		now;		/* for max_age_us */
+	int		dry_run;	/* report, delete nothing */
+};
+/* A segment retention deleted (or would delete). */
+struct mlog_trim_seg {
+	uint32_t	partition;
+	uint64_t	base;		/* its offsets: base .. end - 1 */
+	uint64_t	end;
+	uint64_t	bytes;
+	int64_t		maxts;		/* newest record; INT64_MIN if none */
+};
+typedef void	(*mlog_trim_fn)(void *arg, const struct mlog_trim_seg *);
+/* Delete a partition's oldest sealed segments while every record in the
+ * next one to go is beyond a limit; fn (may be NULL) is told about each,
+ * oldest first.  *newstart is the partition's start offset afterwards. */
+int		mlog_trim_partition(struct mlog_log *, uint32_t partition,
+		    const struct mlog_trim_opts *, mlog_trim_fn fn, void *arg,
+		    uint64_t *newstart);
 
 /* ---- reader.c: reading one partition, lock-free ---- */
 struct mlog_reader;
@@ -148,6 +176,13 @@ struct mlog_reader;
 /* The reader borrows partfd.  It starts at the beginning of the partition. */
 struct mlog_reader *mlog_reader_open(int partfd, uint32_t partition);
 void		mlog_reader_close(struct mlog_reader *);
+/* Told that offsets from .. to-1, which the reader was positioned on or
+ * about to read, were deleted (by retention) before it read them; reading
+ * goes on at to when fn returns 0, and the reader's call fails with ERANGE
+ * when it returns -1. */
+typedef int	(*mlog_gap_fn)(void *arg, uint32_t partition, uint64_t from,
+		    uint64_t to);
+void		mlog_reader_on_gap(struct mlog_reader *, mlog_gap_fn, void *arg);
 /* Position at the first record with offset >= off. */
 int		mlog_reader_seek_offset(struct mlog_reader *, uint64_t off);
 /* Position at the first record with timestamp >= ts (found through the time

@@ -45,6 +45,10 @@ struct mlog_reader {
 	uint64_t	 vpos;		/* CRCs are checked up to this position */
 	unsigned char	*heap;		/* the read buffer, when buf is a map */
 	size_t		 maplen;	/* buf maps a sealed segment when > 0 */
+	int		 compacted;	/* the current segment has gaps */
+	uint64_t	 logstart;	/* pN/start at the last listing */
+	mlog_gap_fn	 gapfn;
+	void		*gaparg;
 };
 
 #define VERIFY_AHEAD	48	/* records whose CRCs are checked together */
@@ -133,18 +137,72 @@ mlog_reader_close(struct mlog_reader *r)
 	free(r);
 }
 
+/*
+ * List the segments, leaving out those wholly below the start offset that
+ * retention persisted (a trim that stopped before deleting them).  An
+ * unreadable start file is mlog-check's business: reading what is there
+ * loses nothing.
+ */
 static int
 refresh(struct mlog_reader *r)
 {
-	uint64_t *v;
-	size_t n;
+	uint64_t *v, start;
+	size_t n, skip = 0;
 
 	if (mlog_log_segments(r->partfd, &v, &n) < 0)
 		return -1;
+	if (mlog_log_start(r->partfd, &start) < 0)
+		start = 0;
+	while (skip + 1 < n && v[skip + 1] <= start)
+		skip++;
+	if (skip > 0)
+		memmove(v, v + skip, (n - skip) * sizeof(*v));
 	free(r->segs);
 	r->segs = v;
-	r->nsegs = n;
+	r->nsegs = n - skip;
+	r->logstart = start;
 	return 0;
+}
+
+void
+mlog_reader_on_gap(struct mlog_reader *r, mlog_gap_fn fn, void *arg)
+{
+	r->gapfn = fn;
+	r->gaparg = arg;
+}
+
+/* Offsets from..to-1 were deleted before this reader got to them. */
+static int
+gap(struct mlog_reader *r, uint64_t from, uint64_t to)
+{
+	if (from < r->minoff)
+		from = r->minoff;
+	if (r->gapfn == NULL || from >= to)
+		return 0;
+	if (r->gapfn(r->gaparg, r->part, from, to) < 0) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Moving on to the segment at nbase: after an appended segment read to its
+ * end, the next offset is one past its last record; anything between that
+ * and nbase was deleted (by retention, or moved aside by a repair).  After
+ * a compacted segment, whose last records may have been compacted away,
+ * only what lies below the persisted start offset is known to be deleted.
+ */
+static int
+gap_before(struct mlog_reader *r, uint64_t nbase)
+{
+	uint64_t to = nbase;
+
+	if (!r->have_last)
+		return 0;
+	if (r->compacted && to > r->logstart)
+		to = r->logstart;
+	return gap(r, r->last + 1, to);
 }
 
 /*
@@ -206,7 +264,7 @@ check_header(struct mlog_reader *r)
 		return -1;
 	if (n < MLOG_SEG_HDR)
 		return 0;	/* a segment being created */
-	if (seg_header_check(hdr, r->base, &created, NULL) < 0)
+	if (seg_header_check(hdr, r->base, &created, &r->compacted) < 0)
 		return -1;
 	r->hdr_ok = 1;
 	return 1;
@@ -377,7 +435,8 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			}
 			if ((rc = next_segment(r, &nbase)) <= 0)
 				return rc;
-			if (open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+			if (gap_before(r, nbase) < 0 ||
+			    open_segment(r, nbase, MLOG_SEG_HDR) < 0)
 				return -1;
 			continue;
 		}
@@ -415,7 +474,8 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			errno = EBADMSG;
 			return -1;
 		}
-		if (open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+		if (gap_before(r, nbase) < 0 ||
+		    open_segment(r, nbase, MLOG_SEG_HDR) < 0)
 			return -1;
 	}
 }
@@ -510,10 +570,14 @@ mlog_reader_seek_offset(struct mlog_reader *r, uint64_t off)
 
 	if (refresh(r) < 0)
 		return -1;
-	r->minoff = off;
+	r->minoff = 0;
 	r->timeskip = 0;
 	if (r->nsegs == 0)
 		return 0;
+	if (gap(r, off, r->segs[0] > r->logstart ? r->segs[0] :
+	    r->logstart) < 0)
+		return -1;
+	r->minoff = off;
 	for (i = r->nsegs; i > 1 && r->segs[i - 1] > off; i--)
 		;
 	if (open_index(r, r->segs[i - 1], &idxfd, &size) < 0)
@@ -605,7 +669,7 @@ mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
 	mlog_reader_close(t);
 	if (rc < 0)
 		return -1;
-	*start = r->segs[0];
+	*start = r->segs[0] > r->logstart ? r->segs[0] : r->logstart;
 	*end = s.next;
 	return 0;
 }

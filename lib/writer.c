@@ -35,6 +35,7 @@ struct mlog_writer {
 	struct part		*parts;
 	unsigned char		*ient;	/* index entries of one batch */
 	size_t			 icap;
+	int			 retain_err;
 };
 
 struct mlog_writer *
@@ -237,14 +238,34 @@ part_lock(struct mlog_writer *w, uint32_t pn)
 	return 0;
 }
 
+/*
+ * A new segment, then the log's own retention settings applied to the
+ * sealed ones.  Retention is housekeeping: when it fails the append still
+ * succeeds, and the failure is kept for mlog_writer_retain_error().
+ */
 static int
 roll(struct mlog_writer *w, uint32_t pn, int64_t now)
 {
 	struct part *p = &w->parts[pn];
+	struct mlog_trim_opts o;
+	uint64_t start;
 
 	if (w->mode != MLOG_FSYNC_NEVER && fdatasync(p->segfd) < 0)
 		return -1;
-	return seg_create(w, pn, p->s.next, now);
+	if (seg_create(w, pn, p->s.next, now) < 0)
+		return -1;
+	if (w->log->retain_age_us == 0 && w->log->retain_bytes == 0)
+		return 0;
+	o.max_age_us = w->log->retain_age_us ? w->log->retain_age_us : -1;
+	o.max_bytes = w->log->retain_bytes ? w->log->retain_bytes :
+	    MLOG_TRIM_NONE;
+	o.max_records = MLOG_TRIM_NONE;
+	o.now = now;
+	o.dry_run = 0;
+	if (trim_locked(w->log, pn, &o, NULL, NULL, &start) < 0 &&
+	    w->retain_err == 0)
+		w->retain_err = errno;
+	return 0;
 }
 
 static int
@@ -382,6 +403,15 @@ mlog_writer_sync(struct mlog_writer *w)
 		p->dirty = p->newdir = 0;
 	}
 	return 0;
+}
+
+int
+mlog_writer_retain_error(struct mlog_writer *w)
+{
+	int e = w->retain_err;
+
+	w->retain_err = 0;
+	return e;
 }
 
 void

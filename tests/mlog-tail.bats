@@ -380,7 +380,7 @@ timed() {
 	rm "$first" "${first%.log}.idx"
 	run mlog-tail -g g -c 1 L
 	assert_success
-	assert_line -n 0 "mlog-tail: g: partition 0: committed offset 1 is before the log start $start; $((start - 1)) records were missed"
+	assert_line -n 0 "mlog-tail: L: partition 0: offsets 1 to $((start - 1)) were deleted by retention before they were read ($((start - 1)) records); continuing at $start"
 	assert_line -n 1 "$((start + 1))"
 }
 
