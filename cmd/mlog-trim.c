@@ -236,9 +236,13 @@ main(int argc, char *argv[])
 		oldstart = st.start;
 		end = st.end;
 		if (mlog_trim_partition(T.log, pn, &o, gone, NULL,
-		    &newstart) < 0)
+		    &newstart) < 0) {
+			/* what was deleted before the error comes first */
+			c = errno;
+			fflush(stdout);
 			errx(1, "%s: partition %u: %s", argv[0], pn,
-			    mlog_strerror(errno));
+			    mlog_strerror(c));
+		}
 		if (newstart > end)
 			newstart = end;
 		if (newstart > oldstart) {

@@ -384,3 +384,55 @@ deleted 2 segments, 2028 bytes"
 	[ "${#lines[@]}" -eq $((30000 - start)) ]
 	assert_line -n -1 '29999 line 29999'
 }
+
+# faulty SPEC CMD...: run CMD with the fault SPEC injected (faultinject.c).
+faulty() {
+	local spec=$1
+	shift
+	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    "$@"
+}
+
+@test "mlog-trim: a failure to persist the start is an error and deletes nothing" {
+	recs 100 | mlog-append -J -s 1K L
+	run faulty rename:1:EIO mlog-trim -r 10 L
+	assert_failure 1
+	assert_output 'mlog-trim: L: partition 0: Input/output error'
+	run segs L
+	assert_output "$(seglist 0 30 60 90)"
+	[ ! -e L/p0/start ]
+	run mlog-tail -F '%o\n' -c 1 L
+	assert_output 0
+}
+
+@test "mlog-trim: a failure to delete a segment is an error; readers skip what is below the start and a rerun finishes" {
+	recs 100 | mlog-append -J -s 1K L
+	run faulty unlink:3:EIO:.log mlog-trim -r 10 L
+	assert_failure 1
+	assert_output "$(deleted 0 0 29)
+$(deleted 0 30 59)
+mlog-trim: L: partition 0: Input/output error"
+	run cat L/p0/start
+	assert_output 'start 90'
+	run segs L
+	assert_output "00000000000000000060.log
+$(seglist 90)"
+	run mlog-tail -F '%o\n' -c 1 L
+	assert_output 90
+	run mlog-trim -r 10 L
+	assert_success
+	assert_output "$(deleted 0 60 89)
+deleted 1 segment, 1014 bytes"
+	run segs L
+	assert_output "$(seglist 90)"
+}
+
+@test "mlog-append: a failure of retention at a roll is a warning; the records are appended" {
+	recs 60 | mlog-append -J -s 1K --retain-size 1K L
+	run faulty unlink:1:EACCES mlog-append -J L < <(recs 40 60)
+	assert_success
+	assert_output 'mlog-append: L: retention at a segment roll failed (the records were appended; run mlog-trim): Permission denied'
+	run mlog-tail -F '%o\n' -n 1 L
+	assert_output 99
+}

@@ -10,6 +10,7 @@
  *	fsync	fsync(2), fdatasync(2)
  *	open	open(2), openat(2)
  *	rename	rename(2), renameat(2)
+ *	unlink	unlink(2), unlinkat(2)
  * and the Nth matching call (counting from 1) is the one that fails: it
  * returns -1 with errno WHAT, an errno name (ENOSPC, EIO, EINTR, EFBIG,
  * EACCES, ...), without doing anything.  WHAT "short" (write and read only)
@@ -19,8 +20,9 @@
  * What matches: read, write and fsync count only calls on regular files
  * (fstat, S_ISREG) other than descriptors 0, 1 and 2, so that input,
  * printed offsets and pipes are never touched; open and rename count every
- * call.  With SUFFIX, only files whose name ends in it count (".log" for
- * segments): the path given to open, the new path given to rename, and the
+ * call, unlink too.  With SUFFIX, only files whose name ends in it count
+ * (".log" for segments): the path given to open and unlink, the new path
+ * given to rename, and the
  * /proc/self/fd link of a descriptor.
  *
  * A malformed MLOG_FAULT stops the program with status 125.
@@ -38,7 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum call { C_WRITE, C_READ, C_FSYNC, C_OPEN, C_RENAME };
+enum call { C_WRITE, C_READ, C_FSYNC, C_OPEN, C_RENAME, C_UNLINK };
 
 #define FAULTS_MAX	8
 #define SUFFIX_MAX	64
@@ -67,7 +69,7 @@ static const struct {
 };
 
 static const char *callnames[] = { "write", "read", "fsync", "open",
-    "rename" };
+    "rename", "unlink" };
 
 static ssize_t	(*real_write)(int, const void *, size_t);
 static ssize_t	(*real_read)(int, void *, size_t);
@@ -81,6 +83,8 @@ static int	(*real_openat)(int, const char *, int, ...);
 static int	(*real_openat64)(int, const char *, int, ...);
 static int	(*real_rename)(const char *, const char *);
 static int	(*real_renameat)(int, const char *, int, const char *);
+static int	(*real_unlink)(const char *);
+static int	(*real_unlinkat)(int, const char *, int);
 
 static _Noreturn void
 bad(const char *spec, const char *why)
@@ -163,6 +167,8 @@ init(void)
 	RESOLVE(real_openat64, "openat64");
 	RESOLVE(real_rename, "rename");
 	RESOLVE(real_renameat, "renameat");
+	RESOLVE(real_unlink, "unlink");
+	RESOLVE(real_unlinkat, "unlinkat");
 	if ((s = getenv("MLOG_FAULT")) == NULL || *s == '\0')
 		return;
 	if ((rest = copy = strdup(s)) == NULL)
@@ -398,4 +404,28 @@ renameat(int fromfd, const char *from, int tofd, const char *to)
 		return -1;
 	}
 	return real_renameat(fromfd, from, tofd, to);
+}
+
+int
+unlink(const char *path)
+{
+	struct fault *f;
+
+	if ((f = due(C_UNLINK, -1, path)) != NULL) {
+		errno = f->err;
+		return -1;
+	}
+	return real_unlink(path);
+}
+
+int
+unlinkat(int dirfd, const char *path, int flags)
+{
+	struct fault *f;
+
+	if ((f = due(C_UNLINK, -1, path)) != NULL) {
+		errno = f->err;
+		return -1;
+	}
+	return real_unlinkat(dirfd, path, flags);
 }
