@@ -1035,6 +1035,9 @@ check_index(struct ck *c, struct scan *s)
 	memset(&d, 0, sizeof(d));
 	for (i = first; i < n; i++) {
 		idx_unpack(ents + i * IDX_ENTRY, &a);
+		/* a repair cuts the tail, and entries into it must go too */
+		if (g->tail && a.pos >= g->tail_pos)
+			g->idx_fix = 1;
 		j = i - first;
 		if (j < c->nexp)
 			compare_exact(&d, i, g->base, &a, &c->exp[j]);
@@ -1516,6 +1519,8 @@ check_boundary(struct ck *c, size_t i, int *again)
 		*again = 1;
 		return 0;
 	}
+	g = &p->s[i];
+	nx = &p->s[i + 1];
 	mlog_segment_name(c->name, sizeof(c->name), g->base, "log");
 	if (g->end < nx->base && has_moved(p, g->end))
 		report(c, MLOG_CHECK_NOTICE, c->name, g->end, nx->base - 1,
@@ -1567,10 +1572,39 @@ check_groups(struct ck *c, uint64_t start, uint64_t end)
 		}
 }
 
+/* Where the partition ends, found cheaply from the last segment's index;
+ * NONE when it cannot be told. */
+static int
+cheap_end(struct ck *c, uint64_t base, uint64_t *end)
+{
+	char name[NAME_LEN];
+	struct seg_scan s;
+	struct stat st;
+	int fd, idxfd, rc;
+
+	*end = NONE;
+	mlog_segment_name(name, sizeof(name), base, "log");
+	if ((fd = openat(c->p->fd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	mlog_segment_name(name, sizeof(name), base, "idx");
+	idxfd = openat(c->p->fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	rc = fstat(fd, &st) < 0 ||
+	    seg_scan_from_index(fd, idxfd, base, (uint64_t)st.st_size, 0,
+	    &s) < 0 || seg_scan_run(fd, &s, (uint64_t)st.st_size, -1) < 0 ?
+	    -1 : 0;
+	if (rc == 0)
+		*end = s.next;
+	if (idxfd >= 0)
+		close(idxfd);
+	close(fd);
+	return rc;
+}
+
 static int
 check_part(struct ck *c, struct part *p)
 {
-	uint64_t *v, start, end = 0;
+	uint64_t *v, start, end = 0, below;
 	size_t i, n, k;
 	int again, tries, quick = (c->flags & MLOG_CHECK_QUICK) != 0;
 	struct stat st;
@@ -1596,8 +1630,17 @@ check_part(struct ck *c, struct part *p)
 		p->s[i].base = v[i];
 	p->ns = n;
 	free(v);
+	/* a start past the end is damaged: it deletes nothing */
+	below = p->startfile;
+	if (below > 0 && p->ns > 0) {
+		if (cheap_end(c, p->s[p->ns - 1].base, &end) < 0)
+			return -1;
+		if (end != NONE && below > end)
+			below = 0;
+		end = 0;
+	}
 	for (i = 0; i < p->ns; i++) {
-		if (i + 1 < p->ns && p->s[i + 1].base <= p->startfile) {
+		if (i + 1 < p->ns && p->s[i + 1].base <= below) {
 			mlog_segment_name(c->name, sizeof(c->name),
 			    p->s[i].base, "log");
 			where(c, c->name);
@@ -1610,8 +1653,7 @@ check_part(struct ck *c, struct part *p)
 			}
 			report(c, MLOG_CHECK_NOTICE, c->name, NONE, NONE, NONE,
 			    "below the start of the partition (%llu), left "
-			    "by an interrupted trim",
-			    (unsigned long long)p->startfile);
+			    "by an interrupted trim", (unsigned long long)below);
 			p->s[i].below = 1;
 			continue;
 		}
@@ -1639,6 +1681,8 @@ check_part(struct ck *c, struct part *p)
 	}
 	for (k = 0; k < p->ns && (p->s[k].gone || p->s[k].below); k++)
 		;
+	if (p->startfile > end)
+		start = 0;
 	if (k < p->ns && p->s[k].base > start)
 		start = p->s[k].base;
 	if (p->startfile > end) {
@@ -1964,7 +2008,6 @@ repair_segment(struct ck *c, size_t i, int *dfd)
 			repaired(c, log, g->tail_first, g->tail_last,
 			    g->tail_pos, "cut %llu byte%s",
 			    (unsigned long long)cut, cut == 1 ? "" : "s");
-		g->idx_fix = 1;
 	}
 	if (fsync(fd) < 0)
 		goto out;
