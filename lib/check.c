@@ -707,15 +707,30 @@ good_record(struct ck *c, struct scan *s, uint64_t x, int64_t ts, size_t n)
 	return moved;
 }
 
+/* The size of the well-formed record at p, 0 if there is none in avail
+ * bytes: mlog_record_parse() without the fields, for the common path. */
+static inline size_t
+lean_parse(const unsigned char *p, size_t avail)
+{
+	uint32_t l;
+
+	if (avail < MLOG_REC_HDR)
+		return 0;
+	l = get32(p);
+	if (l < MLOG_REC_HDR - 4 || l > MLOG_REC_MAX - 4 ||
+	    (size_t)l + 4 > avail ||
+	    !fields_fit(p[24], get32(p + 25), (uint64_t)l + 4))
+		return 0;
+	return (size_t)l + 4;
+}
+
 /* Valid records from s->pos on, many at a time: returns how many. */
 static int
 run_batch(struct ck *c, struct scan *s, size_t *done)
 {
 	const unsigned char *p, *ptr[BATCH];
-	size_t lens[BATCH], avail, at = 0, k = 0, i, need;
+	size_t lens[BATCH], avail, at = 0, k = 0, i, n;
 	uint32_t crc[BATCH];
-	struct mlog_record rec;
-	ssize_t n;
 	int rc;
 
 	*done = 0;
@@ -723,11 +738,10 @@ run_batch(struct ck *c, struct scan *s, size_t *done)
 		return -1;
 	if (avail > s->size - s->pos)
 		avail = (size_t)(s->size - s->pos);
-	while (k < BATCH && (n = mlog_record_parse(p + at, avail - at, &rec,
-	    &need)) > 0) {
+	while (k < BATCH && (n = lean_parse(p + at, avail - at)) > 0) {
 		ptr[k] = p + at + 16;
-		lens[k++] = (size_t)n - 16;
-		at += (size_t)n;
+		lens[k++] = n - 16;
+		at += n;
 	}
 	mlog_crc32c_many(ptr, lens, crc, k);
 	for (i = 0; i < k && get32(ptr[i] - 4) == crc[i]; i++) {
@@ -1892,6 +1906,51 @@ fail:
 	return -1;
 }
 
+/*
+ * Cut a sealed segment at len: readers map sealed segments, and a file cut
+ * under a map faults, so its first len bytes are copied beside it and the
+ * copy renamed over it.  Returns the copy, open for reading and writing.
+ */
+static int
+cut_sealed(struct ck *c, const char *name, int segfd, uint64_t len)
+{
+	char tmp[NAME_LEN + 24];
+	unsigned char *buf;
+	uint64_t at, n;
+	ssize_t r;
+	int fd, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
+	if ((fd = openat(c->p->fd, tmp, O_RDWR | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+		return -1;
+	if ((buf = malloc(WIN_MIN)) == NULL)
+		goto fail;
+	for (at = 0; at < len; at += n) {
+		n = len - at < WIN_MIN ? len - at : WIN_MIN;
+		if ((r = pread_full(segfd, buf, (size_t)n, (off_t)at)) < 0)
+			goto fail;
+		if ((uint64_t)r < n) {
+			errno = ESTALE;
+			goto fail;
+		}
+		if (write_all(fd, buf, (size_t)n) < 0)
+			goto fail;
+	}
+	free(buf);
+	buf = NULL;
+	if (fsync(fd) < 0 || renameat(c->p->fd, tmp, c->p->fd, name) < 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	free(buf);
+	close(fd);
+	unlinkat(c->p->fd, tmp, 0);
+	errno = saved;
+	return -1;
+}
+
 /* Write a fresh index beside the old one and rename it into place. */
 static int
 rebuild_index(struct ck *c, struct seg *g, int segfd)
@@ -1943,7 +2002,7 @@ repair_segment(struct ck *c, size_t i, int *dfd)
 	struct stat st;
 	uint64_t cut;
 	size_t k;
-	int fd, rc = -1;
+	int fd, nfd, rc = -1;
 
 	mlog_segment_name(log, sizeof(log), g->base, "log");
 	mlog_segment_name(idx, sizeof(idx), g->base, "idx");
@@ -1987,8 +2046,15 @@ repair_segment(struct ck *c, size_t i, int *dfd)
 		    save_tail(c, g, fd, dfd, saved, sizeof(saved)) < 0)
 			goto out;
 		where(c, log);
-		if (ftruncate(fd, (off_t)g->tail_pos) < 0)
-			goto out;
+		if (g->last) {
+			if (ftruncate(fd, (off_t)g->tail_pos) < 0)
+				goto out;
+		} else {
+			if ((nfd = cut_sealed(c, log, fd, g->tail_pos)) < 0)
+				goto out;
+			close(fd);
+			fd = nfd;
+		}
 		if (g->torn)
 			repaired(c, log, NONE, NONE, g->tail_pos, "cut the "
 			    "torn tail (%llu byte%s)", (unsigned long long)cut,
