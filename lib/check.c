@@ -724,7 +724,7 @@ lean_parse(const unsigned char *p, size_t avail)
 	return (size_t)l + 4;
 }
 
-/* Valid records from s->pos on, many at a time: returns how many. */
+/* Valid records from s->pos on, many at a time; *done says how many. */
 static int
 run_batch(struct ck *c, struct scan *s, size_t *done)
 {
@@ -1150,6 +1150,7 @@ check_header(struct ck *c, struct scan *s, int *go)
 	unsigned char hdr[MLOG_SEG_HDR];
 	char magic[40], msg[MSG_LEN];
 	uint64_t b;
+	ssize_t n;
 	int rc, m = 0;
 
 	*go = 1;
@@ -1182,10 +1183,11 @@ check_header(struct ck *c, struct scan *s, int *go)
 		}
 		return 0;
 	}
-	if (pread_full(c->segfd, hdr, sizeof(hdr), 0) != sizeof(hdr)) {
-		if (errno == 0)
-			c->shrunk = 1;
-		return c->shrunk ? 0 : -1;
+	if ((n = pread_full(c->segfd, hdr, sizeof(hdr), 0)) < 0)
+		return -1;
+	if (n < (ssize_t)sizeof(hdr)) {
+		c->shrunk = 1;
+		return 0;
 	}
 	if (memcmp(hdr, SEG_MAGIC, 8) == 0)
 		g->compacted = 0;
@@ -1268,15 +1270,20 @@ check_segment(struct ck *c, size_t i)
 	s.expect = s.ss.next;
 	s.hi = g->base;
 	s.exact = 1;
-	if (scan_records(c, &s) < 0)
+	if (scan_records(c, &s) < 0 && !c->shrunk)
 		goto out;
 	if (c->shrunk)
 		goto counted;
 	g->end = g->compacted ? (s.hi > g->base ? s.hi : g->base) : s.expect;
 	g->have_end = 1;
-	if (check_index(c, &s) < 0)
+	if (check_index(c, &s) < 0 && !c->shrunk)
 		goto out;
 counted:
+	/* an appender cut it under us: what we did not see is not judged */
+	if (c->shrunk) {
+		g->busy = 1;
+		g->have_end = 0;
+	}
 	if (!c->quiet) {
 		c->st.segments++;
 		c->st.bytes += s.size - (s.startpos > MLOG_SEG_HDR ?
@@ -1620,7 +1627,7 @@ check_part(struct ck *c, struct part *p)
 {
 	uint64_t *v, start, end = 0, below;
 	size_t i, n, k;
-	int again, tries, quick = (c->flags & MLOG_CHECK_QUICK) != 0;
+	int again, tries, known, quick = (c->flags & MLOG_CHECK_QUICK) != 0;
 	struct stat st;
 
 	c->p = p;
@@ -1687,9 +1694,11 @@ check_part(struct ck *c, struct part *p)
 				return -1;
 	}
 	start = p->startfile;
+	known = 1;
 	for (k = p->ns; k > 0; k--) {
-		if (!p->s[k - 1].gone && p->s[k - 1].have_end) {
+		if (!p->s[k - 1].gone) {
 			end = p->s[k - 1].end;
+			known = p->s[k - 1].have_end;
 			break;
 		}
 	}
@@ -1699,13 +1708,13 @@ check_part(struct ck *c, struct part *p)
 		start = 0;
 	if (k < p->ns && p->s[k].base > start)
 		start = p->s[k].base;
-	if (p->startfile > end) {
+	if (p->startfile > end && known) {
 		where(c, "start");
 		report(c, MLOG_CHECK_DAMAGE, "start", NONE, NONE, NONE,
 		    "start %llu is past the end of the partition (%llu)",
 		    (unsigned long long)p->startfile, (unsigned long long)end);
 	}
-	check_groups(c, start, end);
+	check_groups(c, start, known ? end : UINT64_MAX);
 	if (!c->quiet)
 		c->st.partitions++;
 	return 0;
