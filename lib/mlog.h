@@ -404,4 +404,51 @@ int		mlog_filesrc_watch_drain(struct mlog_filesrc *);
 uint64_t	mlog_filesrc_lost(const struct mlog_filesrc *);
 void		mlog_filesrc_close(struct mlog_filesrc *);
 
+/* ---- check.c: verifying and repairing a log (mlog-check) ---- */
+#define MLOG_CHECK_QUICK	0x01	/* the last segments' ends only */
+#define MLOG_CHECK_REPAIR	0x02
+#define MLOG_CHECK_NONE		UINT64_MAX /* no segment, offset or byte */
+
+enum mlog_check_kind {
+	MLOG_CHECK_DAMAGE,	/* the log is not as its writers left it */
+	MLOG_CHECK_NOTICE,	/* harmless, or mended by the next writer */
+	MLOG_CHECK_REPAIRED	/* what MLOG_CHECK_REPAIR changed */
+};
+
+/* One finding.  file is a name inside pN/ when partition >= 0, else a path
+ * inside the log directory ("meta", "groups/G/offsets"), or NULL; the
+ * offsets offset..offset_last are those concerned, pos the byte in file
+ * where it is.  The strings are valid during the callback only. */
+struct mlog_check_report {
+	enum mlog_check_kind kind;
+	int64_t		 partition;	/* -1: not about one partition */
+	uint64_t	 segment;	/* base of the segment the file is of */
+	const char	*file;
+	uint64_t	 offset, offset_last;
+	uint64_t	 pos;
+	const char	*message;	/* "CRC mismatch", ... */
+};
+typedef void	(*mlog_check_fn)(void *arg, const struct mlog_check_report *);
+
+struct mlog_check_stats {
+	uint32_t	partitions;	/* checked */
+	uint64_t	segments, records, bytes;
+	uint64_t	damage, notices, repairs;	/* reported */
+};
+
+/* Check the log at path: every record, the offsets, the headers, the
+ * indexes, the metadata and the groups' positions (MLOG_CHECK_QUICK: only
+ * each partition's last segment from its last index entry on, and the
+ * metadata).  fn is called for each finding, in order.  With
+ * MLOG_CHECK_REPAIR, a partition with something to repair is checked again
+ * under its lock and repaired: damaged tails cut, indexes rebuilt, segments
+ * below the start removed, segments damaged in the middle moved aside to
+ * path/damaged/pN/; never a clean log.  Returns 0 when the check ran to its
+ * end, whatever it found (*st counts it); -1 on a runtime error with errno
+ * set (EMEDIUMTYPE: not a log) and where (len bytes) naming what failed,
+ * such as "partition 0: 00000000000000000000.log", or "". */
+int		mlog_log_check(const char *path, int flags, mlog_check_fn fn,
+		    void *arg, struct mlog_check_stats *st, char *where,
+		    size_t len);
+
 #endif
