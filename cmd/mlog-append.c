@@ -114,6 +114,13 @@ static void
 recovered(void *arg, const struct mlog_recovery *r)
 {
 	(void)arg;
+	if (r->refused) {
+		warnx("%s: partition %u: segment %020" PRIu64 " is damaged at "
+		    "byte %" PRIu64 " and valid records follow: not cut; run "
+		    "mlog-check --repair", A.log->path, r->partition,
+		    r->segment, r->position);
+		return;
+	}
 	warnx("%s: partition %u: cut a torn tail of %" PRIu64
 	    " bytes (%" PRIu64 " incomplete record%s) at byte %" PRIu64
 	    " of segment %020" PRIu64, A.log->path, r->partition, r->bytes,

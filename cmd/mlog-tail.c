@@ -349,15 +349,24 @@ valid_format(const char *f)
 	return 1;
 }
 
-/* Records the reader was about to read were deleted by retention. */
+/* Records the reader was about to read are gone: deleted by retention
+ * (below the partition's persisted start), or missing from the middle of
+ * the log (a damaged segment moved aside by mlog-check --repair). */
 static int
-deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
+deleted(void *arg, uint32_t part, uint64_t from, uint64_t to, int retained)
 {
 	(void)arg;
-	snprintf(T.gapmsg, sizeof(T.gapmsg), "%s: partition %u: offsets %"
-	    PRIu64 " to %" PRIu64 " were deleted by retention before they "
-	    "were read (%" PRIu64 " record%s)", T.log->path, part, from,
-	    to - 1, to - from, to - from == 1 ? "" : "s");
+	if (retained)
+		snprintf(T.gapmsg, sizeof(T.gapmsg), "%s: partition %u: "
+		    "offsets %" PRIu64 " to %" PRIu64 " were deleted by "
+		    "retention before they were read (%" PRIu64 " record%s)",
+		    T.log->path, part, from, to - 1, to - from,
+		    to - from == 1 ? "" : "s");
+	else
+		snprintf(T.gapmsg, sizeof(T.gapmsg), "%s: partition %u: "
+		    "offsets %" PRIu64 " to %" PRIu64 " are missing from the "
+		    "log (moved aside by mlog-check --repair?)", T.log->path,
+		    part, from, to - 1);
 	if (T.strict)
 		return -1;
 	warnx("%s; continuing at %" PRIu64, T.gapmsg, to);
@@ -367,6 +376,12 @@ deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
 static _Noreturn void
 read_failed(const struct part *p)
 {
+	int e = errno;
+
+	/* what was read before the failure goes out (uncommitted) */
+	if (T.out.buf != NULL)
+		flush_out();
+	errno = e;
 	if (errno == ERANGE && T.strict)
 		errx(1, "%s", T.gapmsg);
 	errx(1, "%s: partition %u: %s", T.log->path, p->id,

@@ -456,13 +456,14 @@ check_definition(const char *const *names, const char *const *vals,
 	}
 }
 
-/* Records retention deleted before they were read: said, not fatal. */
+/* Records gone before they were read: said, not fatal. */
 static int
-deleted(void *arg, uint32_t part, uint64_t from, uint64_t to)
+deleted(void *arg, uint32_t part, uint64_t from, uint64_t to, int retained)
 {
-	warnx("%s: partition %u: offsets %" PRIu64 " to %" PRIu64 " were "
-	    "deleted by retention before they were read (%" PRIu64
-	    " record%s)", (const char *)arg, part, from, to - 1, to - from,
+	warnx("%s: partition %u: offsets %" PRIu64 " to %" PRIu64 " %s "
+	    "before they were read (%" PRIu64 " record%s)", (const char *)arg,
+	    part, from, to - 1, retained ? "were deleted by retention" :
+	    "went missing from the log", to - from,
 	    to - from == 1 ? "" : "s");
 	return 0;
 }

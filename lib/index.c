@@ -269,6 +269,72 @@ idx_find_time(int idxfd, int64_t ts, uint64_t segsize, struct idx_entry *e)
 	return idx_search(idxfd, segsize, 1, 0, ts, e);
 }
 
+#define AFTER_WINDOW	(1024 * 1024)
+#define AFTER_SPAN	(1u << 20)	/* offsets a valid record may skip */
+
+/* Is the record at p (avail bytes there, more in the file) a complete one
+ * with a matching CRC and an offset in [minoff, minoff + AFTER_SPAN]? */
+static int
+record_at(int segfd, const unsigned char *p, size_t avail, uint64_t pos,
+    uint64_t size, uint64_t minoff)
+{
+	struct mlog_record rec;
+	unsigned char *buf;
+	size_t len, need;
+	uint64_t off;
+	int ok;
+
+	len = (size_t)get32(p) + 4;
+	if (len < MLOG_REC_HDR || len > MLOG_REC_MAX || pos + len > size)
+		return 0;
+	off = get64(p + 4);
+	if (off < minoff || off - minoff > AFTER_SPAN ||
+	    (p[24] & ~(MLOG_ATTR_KEY | MLOG_ATTR_NULLVAL)) != 0 ||
+	    get32(p + 25) > len - MLOG_REC_HDR)
+		return 0;
+	if (len <= avail)
+		return mlog_record_decode(p, len, &rec, &need) ==
+		    (ssize_t)len;
+	if ((buf = malloc(len)) == NULL)
+		return -1;
+	ok = pread_full(segfd, buf, len, (off_t)pos) == (ssize_t)len &&
+	    mlog_record_decode(buf, len, &rec, &need) == (ssize_t)len;
+	free(buf);
+	return ok;
+}
+
+int
+seg_records_after(int segfd, uint64_t pos, uint64_t size, uint64_t minoff)
+{
+	unsigned char *buf;
+	uint64_t at, p;
+	size_t have = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if ((buf = malloc(AFTER_WINDOW)) == NULL)
+		return -1;
+	at = pos + 1;
+	for (p = pos + 1; rc == 0 && p + MLOG_REC_HDR <= size; p++) {
+		if (p + MLOG_REC_HDR > at + have) {
+			/* slide the window to start at p */
+			at = p;
+			if ((n = pread_full(segfd, buf, AFTER_WINDOW,
+			    (off_t)at)) < 0) {
+				rc = -1;
+				break;
+			}
+			have = (size_t)n;
+			if (have < MLOG_REC_HDR)
+				break;
+		}
+		rc = record_at(segfd, buf + (p - at), have - (size_t)(p - at),
+		    p, size, minoff);
+	}
+	free(buf);
+	return rc;
+}
+
 void
 seg_scan_init(struct seg_scan *s, uint64_t base)
 {

@@ -122,6 +122,10 @@ int	seg_scan_run(int segfd, struct seg_scan *s, uint64_t limit, int idxfd);
  * from the index file (or it is rewritten). */
 int	seg_scan_from_index(int segfd, int idxfd, uint64_t base, uint64_t segsize,
 	    int fix, struct seg_scan *s);
+/* 1 when a valid record with an offset from minoff on follows pos in the
+ * segment: the invalid bytes at pos are damage, not a torn tail. */
+int	seg_records_after(int segfd, uint64_t pos, uint64_t size,
+	    uint64_t minoff);
 int	idx_find_offset(int idxfd, uint64_t base, uint64_t off,
 	    uint64_t segsize, struct idx_entry *e);
 int	idx_find_time(int idxfd, int64_t ts, uint64_t segsize,

@@ -123,6 +123,9 @@ struct mlog_recovery {
 	uint64_t	position;	/* byte position of the cut */
 	uint64_t	bytes;		/* bytes removed */
 	uint64_t	records;	/* records (or record fragments) removed */
+	int		refused;	/* valid records follow the invalid bytes:
+					 * nothing was cut, the append fails
+					 * with EBADMSG */
 };
 
 struct mlog_writer;
@@ -177,11 +180,13 @@ struct mlog_reader;
 struct mlog_reader *mlog_reader_open(int partfd, uint32_t partition);
 void		mlog_reader_close(struct mlog_reader *);
 /* Told that offsets from .. to-1, which the reader was positioned on or
- * about to read, were deleted (by retention) before it read them; reading
- * goes on at to when fn returns 0, and the reader's call fails with ERANGE
+ * about to read, are gone: deleted from the oldest end by retention
+ * (retained != 0: to is the partition's first offset), or missing in the
+ * middle (a damaged segment moved aside by mlog-check --repair).  Reading
+ * goes on at to when fn returns 0; the reader's call fails with ERANGE
  * when it returns -1. */
 typedef int	(*mlog_gap_fn)(void *arg, uint32_t partition, uint64_t from,
-		    uint64_t to);
+		    uint64_t to, int retained);
 void		mlog_reader_on_gap(struct mlog_reader *, mlog_gap_fn, void *arg);
 /* Position at the first record with offset >= off. */
 int		mlog_reader_seek_offset(struct mlog_reader *, uint64_t off);

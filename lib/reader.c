@@ -175,11 +175,16 @@ mlog_reader_on_gap(struct mlog_reader *r, mlog_gap_fn fn, void *arg)
 static int
 gap(struct mlog_reader *r, uint64_t from, uint64_t to)
 {
+	uint64_t first;
+
 	if (from < r->minoff)
 		from = r->minoff;
 	if (r->gapfn == NULL || from >= to)
 		return 0;
-	if (r->gapfn(r->gaparg, r->part, from, to) < 0) {
+	/* below the partition's first offset: deleted from the oldest end */
+	first = r->nsegs > 0 && r->segs[0] > r->logstart ? r->segs[0] :
+	    r->logstart;
+	if (r->gapfn(r->gaparg, r->part, from, to, to <= first) < 0) {
 		errno = ERANGE;
 		return -1;
 	}
@@ -320,6 +325,14 @@ invalid(struct mlog_reader *r)
 	unread(r);
 	if (fstat(r->segfd, &st) < 0)
 		return -1;
+	/* a torn tail is the end of the segment; valid records after the
+	 * invalid bytes make them damage */
+	if ((more = seg_records_after(r->segfd, r->fpos, (uint64_t)st.st_size,
+	    r->have_last ? r->last + 1 : r->base)) != 0) {
+		if (more > 0)
+			errno = EBADMSG;
+		return -1;
+	}
 	r->torn = (uint64_t)st.st_size > r->fpos ?
 	    (uint64_t)st.st_size - r->fpos : 0;
 	return 0;
@@ -660,9 +673,14 @@ mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
 	if ((t = mlog_reader_open(r->partfd, r->part)) == NULL)
 		return -1;
 	rc = open_index(t, r->segs[r->nsegs - 1], &idxfd, &size);
-	if (rc == 0 && size >= MLOG_SEG_HDR)
-		rc = segment_scan(t, idxfd, size, &s);
-	else if (rc == 0)
+	if (rc == 0 && size >= MLOG_SEG_HDR &&
+	    (rc = segment_scan(t, idxfd, size, &s)) == 0 && s.pos < size &&
+	    (rc = seg_records_after(t->segfd, s.pos, size, s.next)) != 0) {
+		/* not a torn tail: records after damage */
+		if (rc > 0)
+			errno = EBADMSG;
+		rc = -1;
+	} else if (rc == 0 && size < MLOG_SEG_HDR)
 		seg_scan_init(&s, t->base);
 	if (idxfd >= 0)
 		close(idxfd);

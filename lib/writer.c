@@ -105,6 +105,18 @@ part_catch_up(struct mlog_writer *w, uint32_t pn, uint64_t size)
 		r.segment = p->base;
 		r.position = p->s.pos;
 		r.bytes = size - p->s.pos;
+		r.refused = 0;
+		/* valid records after the invalid bytes: damage, not a tail */
+		if ((r.refused = seg_records_after(p->segfd, p->s.pos, size,
+		    p->s.next)) != 0) {
+			if (r.refused < 0)
+				return -1;
+			r.records = 0;
+			if (w->fn != NULL)
+				w->fn(w->arg, &r);
+			errno = EBADMSG;
+			return -1;
+		}
 		r.records = tail_records(p->segfd, p->s.pos, size);
 		if (ftruncate(p->segfd, (off_t)p->s.pos) < 0)
 			return -1;

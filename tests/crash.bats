@@ -204,21 +204,33 @@ last_segment_layout() {
 	done
 }
 
-@test "mlog-append: a bad CRC in the last segment cuts that record and all after it" {
+@test "mlog-append: a bad CRC in the last record of the last segment cuts that record" {
 	local size
 	gen rec 5 | mlog-append log
 	size=$(stat -c %s log/p0/00000000000000000000.log)
 	# each record is 39 bytes (29 of header, "rec line N"): flip the last
-	# byte of the record at offset 2
+	# byte of the record at offset 4, the last
 	[ "$size" -eq $((24 + 5 * 39)) ]
 	printf X | dd of=log/p0/00000000000000000000.log bs=1 \
-	    seek=$((24 + 3 * 39 - 1)) conv=notrunc status=none
+	    seek=$((24 + 5 * 39 - 1)) conv=notrunc status=none
 	run mlog-append log <<<"new"
 	assert_success
-	assert_output "mlog-append: log: partition 0: cut a torn tail of $((3 * 39)) bytes (3 incomplete records) at byte $((24 + 2 * 39)) of segment 00000000000000000000"
-	assert_equal "$(dump log)" "$(printf '0 0 rec line 1\n0 1 rec line 2\n0 2 new')"
+	assert_output "mlog-append: log: partition 0: cut a torn tail of 39 bytes (1 incomplete record) at byte $((24 + 4 * 39)) of segment 00000000000000000000"
+	assert_equal "$(dump log | tail -n 2)" "$(printf '0 3 rec line 4\n0 4 new')"
 	run mlog-verify log
 	assert_success
+}
+
+@test "mlog-append: a bad CRC with valid records after it is damage: nothing is cut, nothing appended" {
+	gen rec 5 | mlog-append log
+	printf X | dd of=log/p0/00000000000000000000.log bs=1 \
+	    seek=$((24 + 3 * 39 - 1)) conv=notrunc status=none
+	cp log/p0/00000000000000000000.log before
+	run mlog-append log <<<"new"
+	assert_failure 1
+	assert_output "mlog-append: log: partition 0: segment 00000000000000000000 is damaged at byte $((24 + 2 * 39)) and valid records follow: not cut; run mlog-check --repair
+mlog-append: log: partition 0: corrupt data (input from line 1 on was not appended)"
+	cmp before log/p0/00000000000000000000.log
 }
 
 @test "mlog-tail: a record cut short at the end of the log is not printed, and is reported" {

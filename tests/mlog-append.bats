@@ -306,3 +306,15 @@ load test_helper
 	run mlog-tail L
 	assert_output $'a\nb'
 }
+
+@test "mlog-append: damage followed by valid records in the last segment is not cut as a torn tail" {
+	seq 1 300 | mlog-append -s 4K L
+	last=$(ls L/p0/*.log | tail -n 1)
+	printf '\377' | dd of="$last" bs=1 seek=300 conv=notrunc 2>/dev/null
+	cp "$last" before
+	run mlog-append L <<<new
+	assert_failure 1
+	assert_output "mlog-append: L: partition 0: segment $(basename "$last" .log) is damaged at byte 280 and valid records follow: not cut; run mlog-check --repair
+mlog-append: L: partition 0: corrupt data (input from line 1 on was not appended)"
+	cmp before "$last"
+}

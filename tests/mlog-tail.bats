@@ -468,3 +468,21 @@ timed() {
 	assert_failure 1
 	assert_line -n -1 'mlog-tail: L: partition 0: corrupt data'
 }
+
+@test "mlog-tail: damage followed by valid records in the last segment is an error, not a torn tail" {
+	seq 1 300 | mlog-append -s 4K L
+	last=$(ls L/p0/*.log | tail -n 1)
+	printf '\377' | dd of="$last" bs=1 seek=300 conv=notrunc 2>/dev/null
+	run mlog-tail -e L
+	assert_failure 1
+	assert_output 'mlog-tail: L: partition 0: corrupt data'
+	# reading from an offset, it stops at the damage
+	run mlog-tail -o 260 L
+	assert_failure 1
+	assert_output '261
+262
+263
+264
+265
+mlog-tail: L: partition 0: corrupt data'
+}
