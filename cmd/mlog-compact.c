@@ -245,7 +245,7 @@ main(int argc, char *argv[])
 			report(msg, &st);
 		}
 	}
-	if (!quiet && last > first && n > 0)
+	if (!quiet && n > 1)
 		report("total", &tot);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");

@@ -992,12 +992,11 @@ unlock:
 	errno = saved;
 out:
 	/* without a marker nothing happened: the new files go */
+	saved = errno;
 	if (rc < 0 && faccessat(j->partfd, SWAP_NAME, F_OK,
-	    AT_SYMLINK_NOFOLLOW) < 0) {
-		saved = errno;
+	    AT_SYMLINK_NOFOLLOW) < 0)
 		(void)remove_leftovers(j->partfd);
-		errno = saved;
-	}
+	errno = saved;
 	free(text);
 	swap_free(&s);
 	return rc;
