@@ -133,6 +133,7 @@ bench: deps
 	sh bench/window.sh
 	sh bench/view.sh
 	sh bench/join.sh
+	sh bench/compact.sh
 
 demo: deps
 	$(MAKE) all
