@@ -134,6 +134,7 @@ bench: deps
 	sh bench/view.sh
 	sh bench/join.sh
 	sh bench/check.sh
+	sh bench/compact.sh
 
 demo: deps
 	$(MAKE) all

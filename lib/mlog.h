@@ -456,4 +456,78 @@ int		mlog_log_check(const char *path, int flags, mlog_check_fn fn,
 		    void *arg, struct mlog_check_stats *st, char *where,
 		    size_t len);
 
+/* ---- compact.c: keeping the latest record of each key ---- */
+/*
+ * Compaction, as Kafka's cleanup.policy=compact, one partition at a time:
+ * the sealed segments (every segment but the last) are rewritten keeping,
+ * of each key, only its latest record in the partition (the last
+ * segment's records count, though that segment is never rewritten);
+ * records without a key all stay; offsets do not change, so gaps appear.
+ * A tombstone (a null value, or the value `null`, or with
+ * MLOG_TOMBSTONE_EMPTY also an empty one) removes its key's older records
+ * and is itself dropped once it is older than the delete retention.
+ * Consecutive sealed segments are merged while the result stays within
+ * the log's segment size.  New segments are written beside the old ones
+ * (BASE.log.cleaned), then swapped in under the partition lock following
+ * a marker (pN/compact.swap), so that a crash at any moment leaves either
+ * the old or the new segments once mlog_compact_recover() has run.
+ */
+enum mlog_tombstone {
+	MLOG_TOMBSTONE_NULL,	/* null values and the value `null` */
+	MLOG_TOMBSTONE_EMPTY	/* those and empty values */
+};
+
+struct mlog_compact_opts {
+	enum mlog_tombstone tombstone;
+	int64_t		delete_retention_us; /* 0: tombstones go at once */
+	int		dry_run;	/* count, change nothing */
+};
+
+/* What a partition's sealed segments held before and after. */
+struct mlog_compact_stat {
+	uint32_t	partition;
+	uint64_t	keys;		/* distinct keys in the whole partition */
+	uint64_t	segments_before, segments_after;
+	uint64_t	records_before, records_after;
+	uint64_t	bytes_before, bytes_after;	/* segment file sizes */
+	uint64_t	tombstones;	/* tombstones dropped */
+};
+
+/* Where a compaction stopped: for EBADMSG the bad record, for ESTALE the
+ * segment that changed while it ran. */
+struct mlog_compact_error {
+	uint64_t	segment;	/* base of the segment */
+	uint64_t	position;	/* EBADMSG: byte of the record in it */
+	uint64_t	offset;		/* EBADMSG: its offset, or when its
+					 * header is unreadable the one after
+					 * the last valid record */
+};
+
+/* What mlog_compact_recover() did. */
+#define MLOG_COMPACT_CLEAN	0	/* nothing was left to do */
+#define MLOG_COMPACT_ROLLED_BACK 1	/* removed an unfinished run's files */
+#define MLOG_COMPACT_ROLLED_FORWARD 2	/* finished an interrupted swap */
+
+/* Take the compaction lock of a partition (pN/compact.lock), without
+ * waiting; returns the descriptor holding it (close it to unlock), -1 with
+ * EWOULDBLOCK while another compaction holds it.  With create == 0 the
+ * file is not created: ENOENT then means no compaction ever ran there. */
+int		mlog_compact_lock(struct mlog_log *, uint32_t partition,
+		    int create);
+/* Finish (roll forward) or undo (roll back) a compaction that was
+ * interrupted; *done says which.  lockfd is the caller's descriptor from
+ * mlog_compact_lock(), or -1: the lock is then taken here and the call
+ * fails with EWOULDBLOCK while a compaction runs (which needs no
+ * recovery).  Whoever deletes or renames segments calls it first. */
+int		mlog_compact_recover(struct mlog_log *, uint32_t partition,
+		    int lockfd, int *done);
+/* Compact one partition; the caller holds its compaction lock and has run
+ * mlog_compact_recover() (EAGAIN: an interrupted swap is pending).
+ * EBADMSG: a sealed segment is corrupt, nothing was changed; ESTALE: a
+ * segment was removed or changed meanwhile (mlog-trim), nothing was
+ * changed.  err, which may be NULL, says where. */
+int		mlog_compact_partition(struct mlog_log *, uint32_t partition,
+		    const struct mlog_compact_opts *,
+		    struct mlog_compact_stat *, struct mlog_compact_error *err);
+
 #endif

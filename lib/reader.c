@@ -52,6 +52,7 @@ struct mlog_reader {
 };
 
 #define VERIFY_AHEAD	48	/* records whose CRCs are checked together */
+#define OPEN_TRIES	16	/* listings tried when segments vanish */
 
 /* Back to reading through the heap buffer. */
 static void
@@ -210,27 +211,54 @@ gap_before(struct mlog_reader *r, uint64_t nbase)
 	return gap(r, r->last + 1, to);
 }
 
+/* Is the file named as the current segment still the one we read? */
+static int
+replaced(struct mlog_reader *r)
+{
+	char name[NAME_LEN];
+	struct stat a, b;
+
+	mlog_segment_name(name, sizeof(name), r->base, "log");
+	return fstat(r->segfd, &a) == 0 && fstatat(r->partfd, name, &b,
+	    AT_SYMLINK_NOFOLLOW) == 0 && (a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino);
+}
+
 /*
- * The first segment after the current one.  A directory listing made while
- * a writer creates segments may show a newer segment and miss the one just
- * before it (readdir(3) need not return entries created during the walk),
- * so a candidate is confirmed by a second listing, made after the first one
- * ended: every segment older than the candidate existed by then.
+ * The segment to read after the current one: normally the first one after
+ * it.  mlog-compact may have replaced the current segment, or merged the
+ * ones after it into it or into an earlier one; the records after the last
+ * one read are then in the segment holding the offset after it (the last
+ * one whose base is not above that offset), to be read from that offset on
+ * (*from; a base at or below the current one says so).  A directory
+ * listing made while a writer creates segments may show a newer segment
+ * and miss the one just before it (readdir(3) need not return entries
+ * created during the walk), so a candidate is confirmed by a second
+ * listing, made after the first one ended: every segment older than the
+ * candidate existed by then.
  */
 static int
-next_segment(struct mlog_reader *r, uint64_t *base)
+next_segment(struct mlog_reader *r, uint64_t *base, uint64_t *from)
 {
-	size_t i;
+	uint64_t want = r->have_last ? r->last + 1 : r->base;
+	size_t i, k;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		if (refresh(r) < 0)
 			return -1;
+		for (k = 0; k < r->nsegs && r->segs[k] <= want; k++)
+			;
+		if (k > 0 && (r->segs[k - 1] != r->base || replaced(r))) {
+			*base = r->segs[k - 1];
+			*from = want;
+			continue;
+		}
 		for (i = 0; i < r->nsegs && r->segs[i] <= r->base; i++)
 			;
 		if (i == r->nsegs)
 			return 0;
-		*base = r->segs[i];
+		*base = *from = r->segs[i];
 	}
 	return 1;
 }
@@ -313,10 +341,10 @@ static int
 invalid(struct mlog_reader *r)
 {
 	struct stat st;
-	uint64_t base;
+	uint64_t base, from;
 	int more;
 
-	if ((more = next_segment(r, &base)) < 0)
+	if ((more = next_segment(r, &base, &from)) < 0)
 		return -1;
 	if (more) {
 		errno = EBADMSG;
@@ -383,18 +411,45 @@ parsed(const unsigned char *p, struct mlog_record *rec)
 static int
 start(struct mlog_reader *r)
 {
+	int tries = 0;
+
 	if (r->nsegs == 0 && refresh(r) < 0)
 		return -1;
 	if (r->nsegs == 0)
 		return 0;
-	return open_segment(r, r->segs[0], MLOG_SEG_HDR) < 0 ? -1 : 1;
+	while (open_segment(r, r->segs[0], MLOG_SEG_HDR) < 0) {
+		/* removed since the listing (mlog-compact, mlog-trim) */
+		if (errno != ENOENT || ++tries == OPEN_TRIES || refresh(r) < 0)
+			return -1;
+		if (r->nsegs == 0)
+			return 0;
+	}
+	return 1;
 }
+
+/*
+ * The index entry we were positioned at is no record of this segment:
+ * mlog-compact renamed a new segment and its index over the old ones
+ * between our opening the segment and its index.  Scan from the start.
+ */
+static int
+index_lied(struct mlog_reader *r)
+{
+	if (!r->verify)
+		return 0;
+	r->verify = 0;
+	seek_within(r, MLOG_SEG_HDR);
+	r->have_last = 0;
+	return 1;
+}
+
+static int enter(struct mlog_reader *, uint64_t base, uint64_t from);
 
 int
 mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 {
 	struct stat st;
-	uint64_t nbase;
+	uint64_t nbase, from;
 	size_t need, want;
 	ssize_t n;
 	int rc;
@@ -410,13 +465,9 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 		    r->len - r->off, rec, &need)) > 0 && verify_ahead(r) == 0)
 			n = -1;
 		if (n > 0) {
-			if (r->verify && rec->offset != r->verify_off) {
-				/* the index lied: scan the segment instead */
-				r->verify = 0;
-				seek_within(r, MLOG_SEG_HDR);
-				r->have_last = 0;
+			if (r->verify && rec->offset != r->verify_off &&
+			    index_lied(r))
 				continue;
-			}
 			r->verify = 0;
 			if (r->have_last && rec->offset <= r->last)
 				return invalid(r);
@@ -434,6 +485,8 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			rec->partition = r->part;
 			return 1;
 		}
+		if (n < 0 && index_lied(r))
+			continue;
 		if (n < 0)
 			return invalid(r);
 		if (need > MLOG_REC_MAX) {
@@ -442,14 +495,19 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 		}
 		if (r->maplen > 0) {
 			/* the end of a sealed segment */
+			if (r->len > r->off && index_lied(r))
+				continue;
 			if (r->len > r->off) {
 				errno = EBADMSG;
 				return -1;
 			}
-			if ((rc = next_segment(r, &nbase)) <= 0)
+			if ((rc = next_segment(r, &nbase, &from)) <= 0)
 				return rc;
-			if (gap_before(r, nbase) < 0 ||
-			    open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+			if (nbase == from && nbase > r->base &&
+			    gap_before(r, nbase) < 0)
+				return -1;
+			/* ENOENT: removed since the listing; look again */
+			if (enter(r, nbase, from) < 0 && errno != ENOENT)
 				return -1;
 			continue;
 		}
@@ -472,7 +530,7 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			continue;
 		}
 		/* end of what this segment holds now: is it finished? */
-		if ((rc = next_segment(r, &nbase)) < 0)
+		if ((rc = next_segment(r, &nbase, &from)) < 0)
 			return -1;
 		if (rc == 0) {
 			r->partial = r->len - r->off;
@@ -483,12 +541,16 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			return -1;
 		if ((uint64_t)st.st_size > r->fpos + r->len)
 			continue;	/* appended before the roll */
+		if (r->len > r->off && index_lied(r))
+			continue;
 		if (r->len > r->off) {
 			errno = EBADMSG;
 			return -1;
 		}
-		if (gap_before(r, nbase) < 0 ||
-		    open_segment(r, nbase, MLOG_SEG_HDR) < 0)
+		if (nbase == from && nbase > r->base &&
+		    gap_before(r, nbase) < 0)
+			return -1;
+		if (enter(r, nbase, from) < 0 && errno != ENOENT)
 			return -1;
 	}
 }
@@ -573,14 +635,40 @@ position(struct mlog_reader *r, const struct idx_entry *e)
 	r->have_last = 0;
 }
 
+/* Go on in segment base, at its first record from offset from on (see
+ * next_segment()). */
+static int
+enter(struct mlog_reader *r, uint64_t base, uint64_t from)
+{
+	struct idx_entry e = { 0, MLOG_SEG_HDR, INT64_MIN };
+	uint64_t size;
+	int idxfd;
+
+	if (base == from && base > r->base)
+		return open_segment(r, base, MLOG_SEG_HDR);
+	if (open_index(r, base, &idxfd, &size) < 0)
+		return -1;
+	if (idx_find_offset(idxfd, base, from, size, &e) < 0) {
+		e.rel = 0;
+		e.pos = MLOG_SEG_HDR;
+	}
+	if (idxfd >= 0)
+		close(idxfd);
+	position(r, &e);
+	if (r->minoff < from)
+		r->minoff = from;
+	return 0;
+}
+
 int
 mlog_reader_seek_offset(struct mlog_reader *r, uint64_t off)
 {
 	struct idx_entry e;
 	uint64_t size;
 	size_t i;
-	int idxfd, rc;
+	int idxfd, rc, tries = 0;
 
+again:
 	if (refresh(r) < 0)
 		return -1;
 	r->minoff = 0;
@@ -593,8 +681,12 @@ mlog_reader_seek_offset(struct mlog_reader *r, uint64_t off)
 	r->minoff = off;
 	for (i = r->nsegs; i > 1 && r->segs[i - 1] > off; i--)
 		;
-	if (open_index(r, r->segs[i - 1], &idxfd, &size) < 0)
+	if (open_index(r, r->segs[i - 1], &idxfd, &size) < 0) {
+		/* removed since the listing (mlog-compact, mlog-trim) */
+		if (errno == ENOENT && ++tries < OPEN_TRIES)
+			goto again;
 		return -1;
+	}
 	rc = idx_find_offset(idxfd, r->base, off, size, &e);
 	if (idxfd >= 0)
 		close(idxfd);
@@ -620,16 +712,20 @@ mlog_reader_seek_time(struct mlog_reader *r, int64_t ts)
 	struct seg_scan s;
 	uint64_t size;
 	size_t i;
-	int idxfd, rc;
+	int idxfd, rc, tries = 0;
 
+again:
 	if (refresh(r) < 0)
 		return -1;
 	r->minoff = 0;
 	r->timeskip = 1;
 	r->mints = ts;
 	for (i = 0; i < r->nsegs; i++) {
-		if (open_index(r, r->segs[i], &idxfd, &size) < 0)
+		if (open_index(r, r->segs[i], &idxfd, &size) < 0) {
+			if (errno == ENOENT && ++tries < OPEN_TRIES)
+				goto again;
 			return -1;
+		}
 		rc = segment_scan(r, idxfd, size, &s);
 		if (rc == 0 && (s.maxts >= ts || i == r->nsegs - 1)) {
 			if (s.maxts >= ts)

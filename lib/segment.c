@@ -15,6 +15,9 @@
  *	pN/start	text: the partition's first offset, when retention has
  *			moved it ("start N"); records below it are gone even
  *			if a segment holding them is still there
+ *	pN/compact.lock	flock(2)ed by mlog-compact for its whole run
+ *	pN/compact.swap	text: the segments a compaction is swapping in and
+ *			out, while it does (see compact.c)
  *	groups/G/	consumer group G: offsets, offsets.pending
  *
  * All integers are little-endian.  A segment starts with a 24-byte header:
