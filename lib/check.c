@@ -41,8 +41,6 @@
 #define WIN_MIN		(1024 * 1024)	/* bytes read at a time */
 #define BATCH		48		/* records whose CRCs are computed together */
 #define RESYNC_SPAN	(1ull << 20)	/* how far a resync may skip ahead */
-#define TS_MIN		(-62167219200LL * 1000000)	/* 0000-01-01T00:00:00Z */
-#define TS_MAX		(253402300800LL * 1000000 - 1)	/* 9999-12-31T23:59:59.999999Z */
 #define MSG_LEN		320
 #define META_MAX	4096
 #define NONE		MLOG_CHECK_NONE
@@ -688,7 +686,7 @@ good_record(struct ck *c, struct scan *s, uint64_t x, int64_t ts, size_t n)
 		s->hi = x + 1;
 	} else
 		s->expect = x + 1;
-	if (ts < TS_MIN || ts > TS_MAX)
+	if (ts < MLOG_TS_MIN || ts > MLOG_TS_MAX)
 		report(c, MLOG_CHECK_DAMAGE, c->name, idxoff, idxoff, s->pos,
 		    "timestamp %lld out of range", (long long)ts);
 	if (s->exact) {
@@ -1471,7 +1469,8 @@ check_names(struct ck *c)
 			continue;
 		}
 		if (strcmp(d->d_name, "lock") == 0 ||
-		    strcmp(d->d_name, "start") == 0)
+		    strcmp(d->d_name, "start") == 0 ||
+		    strcmp(d->d_name, "compact.lock") == 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;

@@ -431,8 +431,14 @@ mlog_envelope_parse(const unsigned char *line, size_t len,
 					goto bad;
 				}
 				part = v;
-			} else
-				ts = v == MLOG_TS_UNSET ? v + 1 : v;
+			} else {
+				if (v < MLOG_TS_MIN || v > MLOG_TS_MAX) {
+					fail(&c, "timestamp out of range "
+					    "(years 0000 to 9999)");
+					goto bad;
+				}
+				ts = v;
+			}
 			c.len = fstart;
 		} else if (IS("key") || IS("key_base64")) {
 			b64 = IS("key_base64");

@@ -26,6 +26,9 @@
 #define MLOG_SEGMENT_MIN	1024	/* bounds of --segment-size */
 #define MLOG_SEGMENT_MAX	(1ull << 30)
 #define MLOG_TS_UNSET		INT64_MIN /* no timestamp given (envelopes) */
+/* The timestamps a log holds: years 0000 to 9999, as RFC 3339 has them. */
+#define MLOG_TS_MIN		(-62167219200LL * 1000000) /* 0000-01-01T00:00:00Z */
+#define MLOG_TS_MAX		(253402300800LL * 1000000 - 1) /* 9999-12-31T23:59:59.999999Z */
 
 #define MLOG_ATTR_KEY		0x01	/* the record has a key (maybe empty) */
 #define MLOG_ATTR_NULLVAL	0x02	/* the value is null (a tombstone) */

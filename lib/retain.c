@@ -9,6 +9,7 @@
  * they missed by the gap check in reader.c.  The new start offset is
  * persisted (pN/start) before anything is deleted: a crash in between
  * leaves segments that are logically gone, which the next trim removes.
+ * A compaction interrupted in its swap is finished before anything goes.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -116,6 +117,10 @@ trim_locked(struct mlog_log *log, uint32_t pn,
 	if (mlog_log_segments(partfd, &bases, &n) < 0 ||
 	    mlog_log_start(partfd, &start) < 0)
 		goto out;
+	/* an interrupted compaction's swap is finished (or undone) first:
+	 * its marker names segments that must still be there */
+	if (faccessat(partfd, "compact.swap", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		n = 0;
 	if (n == 0) {
 		*newstart = start;
 		rc = 0;
@@ -187,12 +192,17 @@ mlog_trim_partition(struct mlog_log *log, uint32_t pn,
     const struct mlog_trim_opts *o, mlog_trim_fn fn, void *arg,
     uint64_t *newstart)
 {
-	int lockfd, rc, saved;
+	int lockfd, rc, saved, done;
 
 	if (pn >= log->partitions) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* EWOULDBLOCK: a compaction is running; it checks under the
+	 * partition lock that its segments are still there */
+	if (!o->dry_run && mlog_compact_recover(log, pn, -1, &done) < 0 &&
+	    errno != EWOULDBLOCK)
+		return -1;
 	if ((lockfd = partition_lock(log->partfd[pn], LOCK_EX)) < 0)
 		return -1;
 	rc = trim_locked(log, pn, o, fn, arg, newstart);

@@ -318,3 +318,16 @@ load test_helper
 mlog-append: L: partition 0: corrupt data (input from line 1 on was not appended)"
 	cmp before "$last"
 }
+
+@test "mlog-append: -J refuses timestamps outside the years 0000 to 9999" {
+	run mlog-append -J L <<<'{"timestamp":253402300800000000,"value":"x"}'
+	assert_failure 1
+	assert_output 'mlog-append: line 1: bad envelope: timestamp out of range (years 0000 to 9999)'
+	run mlog-append -J L <<<'{"timestamp":-62167219200000001,"value":"x"}'
+	assert_failure 1
+	assert_output 'mlog-append: line 1: bad envelope: timestamp out of range (years 0000 to 9999)'
+	printf '{"timestamp":%s,"value":"x"}\n' 253402300799999999 -62167219200000000 | mlog-append -J L
+	run mlog-tail -F '%T\n' L
+	assert_output '253402300799999
+-62167219200000'
+}

@@ -324,8 +324,11 @@ L: 1 partition, 9 segments, 269 records, 8719 bytes checked: 1 problem, 0 notice
 }
 
 @test "mlog-check: a timestamp outside the years 0000 to 9999 is out of range" {
-	printf '{"timestamp":%s,"value":"x"}\n' 1 253402300799999999 253402300800000000 -62167219200000000 -62167219200000001 |
+	printf '{"timestamp":%s,"value":"x"}\n' 1 253402300799999999 1 -62167219200000000 1 |
 		mlog-append -J L
+	# what mlog-append refuses to store
+	rec-poke L/p0/$S0.log 84 253402300800000000
+	rec-poke L/p0/$S0.log 144 -62167219200000001
 	run mlog-check L
 	assert_failure 1
 	assert_output "L: partition 0: $S0.log: offset 2 (byte 84): timestamp 253402300800000000 out of range
@@ -797,7 +800,8 @@ L: 1 partition, 10 segments, 300 records, 9732 bytes checked: 0 problems, 1 noti
 }
 
 @test "mlog-check: --repair leaves a timestamp out of range, a damaged start and a group past the end as they are" {
-	printf '{"timestamp":%s,"value":"x"}\n' 1 -62167219200000001 | mlog-append -J L
+	printf '{"timestamp":%s,"value":"x"}\n' 1 1 | mlog-append -J L
+	rec-poke L/p0/$S0.log 54 -62167219200000001
 	echo 'start 7' >L/p0/start
 	cp -a L orig
 	run mlog-check --repair L

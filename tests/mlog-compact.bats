@@ -488,6 +488,10 @@ EOF
 		# a swap in progress changes what a reader sees)
 		run mlog-verify -r c
 		assert_success
+		# the recovered log checks clean, whichever it is
+		run mlog-check -q c
+		[ "$status" -eq 0 ] && [ -z "$output" ] ||
+		    fail "run $r: mlog-check after recovery: $output"
 		if [ "$marker" -eq 1 ]; then
 			dump c >got
 		else
@@ -506,6 +510,9 @@ EOF
 		assert_success
 		run mlog-verify c
 		assert_success
+		run mlog-check -q c
+		[ "$status" -eq 0 ] && [ -z "$output" ] ||
+		    fail "run $r: mlog-check after the rerun: $output"
 		dump c >got
 		cmp -s got want || fail "run $r: the rerun did not end with the compacted log"
 	done
