@@ -474,6 +474,12 @@ mlog_kafka_handle(const struct mlog_kafka *k)
 	return k->rk;
 }
 
+struct rd_kafka_topic_s *
+mlog_kafka_topic_handle(const struct mlog_kafka *k)
+{
+	return k->rkt;
+}
+
 const char *
 mlog_kafka_topic(const struct mlog_kafka *k)
 {

@@ -407,6 +407,7 @@ void		mlog_filesrc_close(struct mlog_filesrc *);
 /* ---- kafka.c: kafka://host:port[,host:port...]/topic via librdkafka ---- */
 /* librdkafka's types, for the calls that hand them over */
 struct rd_kafka_s;
+struct rd_kafka_topic_s;
 struct rd_kafka_message_s;
 
 #define MLOG_KAFKA_TOPIC_MAX	249
@@ -468,6 +469,7 @@ struct mlog_kafka *mlog_kafka_open(const char *url,
 void		mlog_kafka_close(struct mlog_kafka *);
 /* The handle stays owned by k. */
 struct rd_kafka_s *mlog_kafka_handle(const struct mlog_kafka *);
+struct rd_kafka_topic_s *mlog_kafka_topic_handle(const struct mlog_kafka *);
 const char	*mlog_kafka_topic(const struct mlog_kafka *);
 uint32_t	mlog_kafka_partitions(const struct mlog_kafka *);
 int		mlog_kafka_timeout_ms(const struct mlog_kafka *);

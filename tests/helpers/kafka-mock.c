@@ -3,9 +3,12 @@
  * Starts a cluster of -b brokers (default 1) on loopback, creates the
  * topics given with -t TOPIC:PARTITIONS, prints the bootstrap address on
  * one line and runs until standard input reaches end of file or SIGTERM or
- * SIGINT arrives.
+ * SIGINT arrives.  -u TOPIC makes the cluster answer requests for TOPIC
+ * with "unknown topic", as a cluster that does not create topics on
+ * demand does (by default the mock creates any topic asked for, with 4
+ * partitions).
  *
- * usage: kafka-mock [-b brokers] [-t topic:partitions]...
+ * usage: kafka-mock [-b brokers] [-t topic:partitions]... [-u topic]...
  */
 #include <err.h>
 #include <errno.h>
@@ -59,7 +62,7 @@ main(int argc, char *argv[])
 	long long brokers = 1;
 	int c, i;
 
-	while ((c = getopt(argc, argv, "b:t:")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:u:")) != -1) {
 		switch (c) {
 		case 'b':
 			brokers = strtonum(optarg, 1, 16, &errstr);
@@ -67,10 +70,11 @@ main(int argc, char *argv[])
 				errx(2, "-b: %s: %s", errstr, optarg);
 			break;
 		case 't':
+		case 'u':
 			break;
 		default:
 			fprintf(stderr, "usage: kafka-mock [-b brokers] "
-			    "[-t topic:partitions]...\n");
+			    "[-t topic:partitions]... [-u topic]...\n");
 			return 2;
 		}
 	}
@@ -90,9 +94,12 @@ main(int argc, char *argv[])
 	if ((mc = rd_kafka_mock_cluster_new(rk, (int)brokers)) == NULL)
 		errx(1, "cannot start the mock cluster");
 	optind = 1;
-	while ((c = getopt(argc, argv, "b:t:")) != -1)
+	while ((c = getopt(argc, argv, "b:t:u:")) != -1)
 		if (c == 't')
 			add_topic(mc, optarg);
+		else if (c == 'u')
+			rd_kafka_mock_topic_set_error(mc, optarg,
+			    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
 	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "stdout");
