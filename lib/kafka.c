@@ -513,13 +513,55 @@ mlog_kafka_watermarks(struct mlog_kafka *k, uint32_t partition,
 	return 0;
 }
 
+/*
+ * Read partition from offset on until a record with a timestamp of at least
+ * ms (milliseconds), up to end; *off is its offset, or end.  The simple
+ * consumer, started and stopped here.
+ */
+static int
+scan_time(struct mlog_kafka *k, uint32_t partition, int64_t from,
+    int64_t end, int64_t ms, int64_t *off)
+{
+	rd_kafka_message_t *m;
+	rd_kafka_resp_err_t e = 0;
+	int32_t p = (int32_t)partition;
+	int64_t ts;
+
+	*off = end;
+	if (rd_kafka_consume_start(k->rkt, p, from) < 0)
+		return fail_rd(k, rd_kafka_last_error());
+	while (from < end) {
+		if ((m = rd_kafka_consume(k->rkt, p, k->timeout_ms)) == NULL) {
+			e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+			break;
+		}
+		if (m->err != 0 && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			e = m->err;
+			rd_kafka_message_destroy(m);
+			break;
+		}
+		if (m->err == 0) {
+			from = m->offset + 1;
+			ts = rd_kafka_message_timestamp(m, NULL);
+			if (ts >= ms) {
+				*off = m->offset;
+				rd_kafka_message_destroy(m);
+				break;
+			}
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consume_stop(k->rkt, p);
+	return e != 0 ? fail_rd(k, e) : 0;
+}
+
 int
 mlog_kafka_offset_for_time(struct mlog_kafka *k, uint32_t partition,
     int64_t ts, int64_t *offset)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
-	int64_t lo = 0, hi = 0, ms;
+	int64_t lo = 0, hi = 0, ms, off, last;
 
 	/* the first record at or after ts: Kafka's times are milliseconds */
 	ms = ts <= 0 ? 0 : ts / 1000 + (ts % 1000 != 0);
@@ -529,17 +571,28 @@ mlog_kafka_offset_for_time(struct mlog_kafka *k, uint32_t partition,
 	e = rd_kafka_offsets_for_times(k->rk, l, k->timeout_ms);
 	if (e == 0)
 		e = l->elems[0].err;
-	ms = l->elems[0].offset;
+	off = l->elems[0].offset;
 	rd_kafka_topic_partition_list_destroy(l);
 	if (e != 0)
 		return fail_rd(k, e);
-	if (ms < 0) {
-		/* no record that late: the end */
-		if (mlog_kafka_watermarks(k, partition, &lo, &hi) < 0)
-			return -1;
-		ms = hi;
+	if (off >= 0) {
+		*offset = off;
+		return 0;
 	}
-	*offset = ms;
+	/*
+	 * No record that late, says the broker.  One without a time index
+	 * (librdkafka's mock cluster) says so of every time: believe it
+	 * when the last record is older, else look for the record.
+	 */
+	if (mlog_kafka_watermarks(k, partition, &lo, &hi) < 0)
+		return -1;
+	if (lo < hi) {
+		if (scan_time(k, partition, hi - 1, hi, ms, &last) < 0 ||
+		    (last < hi && scan_time(k, partition, lo, hi, ms,
+		    &hi) < 0))
+			return -1;
+	}
+	*offset = hi;
 	return 0;
 }
 
