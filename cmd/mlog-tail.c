@@ -971,7 +971,7 @@ tail_kafka(const struct ktail *o)
 			/* librdkafka lost every broker: see whether one
 			 * answers within the timeout */
 			down = 0;
-			if (mlog_kafka_watermarks(kafka_k, 0, &lo, &hi) < 0)
+			if (mlog_kafka_probe(kafka_k) < 0)
 				kafka_fail("%s: lost the brokers: %s", o->url,
 				    mlog_kafka_strerror());
 			deadline = mlog_now_us() + o->timeout;

@@ -311,10 +311,10 @@ conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 	if (r == RD_KAFKA_CONF_OK)
 		return 0;
 	if (r == RD_KAFKA_CONF_UNKNOWN)
-		return fail(EINVAL, "%s %s: unknown property", origin, key);
+		return fail(EINVAL, "%s: %s: unknown property", origin, key);
 	if (mlog_kafka_prop_secret(key))
-		return fail(EINVAL, "%s %s: invalid value", origin, key);
-	return fail(EINVAL, "%s %s: %s", origin, key, errstr);
+		return fail(EINVAL, "%s: %s: invalid value", origin, key);
+	return fail(EINVAL, "%s: %s: %s", origin, key, errstr);
 }
 
 static void
@@ -426,8 +426,12 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	snprintf(ms, sizeof(ms), "%d", k->timeout_ms);
-	if (conf_set(conf, "bootstrap.servers", u.brokers, "URL") < 0)
+	/* librdkafka's least socket.timeout.ms */
+	snprintf(ms, sizeof(ms), "%d", k->timeout_ms < 10 ? 10 :
+	    k->timeout_ms);
+	/* requests to a broker that went away end within the timeout */
+	if (conf_set(conf, "bootstrap.servers", u.brokers, "URL") < 0 ||
+	    conf_set(conf, "socket.timeout.ms", ms, "default") < 0)
 		goto bad;
 	if (o->role == MLOG_KAFKA_PRODUCER) {
 		rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -593,6 +597,19 @@ mlog_kafka_offset_for_time(struct mlog_kafka *k, uint32_t partition,
 			return -1;
 	}
 	*offset = hi;
+	return 0;
+}
+
+int
+mlog_kafka_probe(struct mlog_kafka *k)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t e;
+
+	if ((e = rd_kafka_metadata(k->rk, 0, k->rkt, &md,
+	    k->timeout_ms)) != 0)
+		return fail_rd(k, e);
+	rd_kafka_metadata_destroy(md);
 	return 0;
 }
 

@@ -479,6 +479,8 @@ int		mlog_kafka_watermarks(struct mlog_kafka *, uint32_t partition,
  * rounded up to Kafka's milliseconds), the high watermark when none. */
 int		mlog_kafka_offset_for_time(struct mlog_kafka *,
 		    uint32_t partition, int64_t ts, int64_t *offset);
+/* Ask a broker for the topic's metadata: 0 when one answers in time. */
+int		mlog_kafka_probe(struct mlog_kafka *);
 /* 1 when librdkafka said all brokers were down since the last call. */
 int		mlog_kafka_broker_down(struct mlog_kafka *);
 /* A consumed message as a record (timestamp in microseconds); r points
