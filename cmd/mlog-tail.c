@@ -837,11 +837,20 @@ kafka_take(const struct ktail *o, struct kpart *p, int *down)
 
 	while (!p->have && !p->done &&
 	    (m = rd_kafka_consume_queue(p->q, 0)) != NULL) {
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			/* the end can be past the last record (transaction
+			 * markers, compaction): the end of the partition
+			 * says it is reached */
+			if (m->offset >= p->end)
+				p->done = 1;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		if (m->err != 0) {
 			if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
 			    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 				*down = 1;
-			else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			else {
 				e = m->err;
 				rd_kafka_message_destroy(m);
 				kafka_fail("%s: partition %u: %s", o->url,

@@ -441,7 +441,7 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 			goto bad;
 	} else if (conf_set(conf, "enable.auto.commit", "false",
 	    "default") < 0 ||
-	    conf_set(conf, "enable.partition.eof", "false", "default") < 0)
+	    conf_set(conf, "enable.partition.eof", "true", "default") < 0)
 		goto bad;
 	for (i = 0; o->props != NULL && i < o->props->n; i++)
 		if (conf_set(conf, o->props->v[i].key, o->props->v[i].value,
@@ -541,6 +541,11 @@ scan_time(struct mlog_kafka *k, uint32_t partition, int64_t from,
 		}
 		if (m->err != 0 && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			e = m->err;
+			rd_kafka_message_destroy(m);
+			break;
+		}
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+		    m->offset >= end) {
 			rd_kafka_message_destroy(m);
 			break;
 		}

@@ -449,7 +449,7 @@ void		mlog_kafka_props_free(struct mlog_kafka_props *);
 /* A producer or consumer handle on one topic.  Opening sets
  * bootstrap.servers from the URL, then the tools' defaults (producer:
  * partitioner=murmur2_random, message.timeout.ms = timeout; consumer:
- * no auto commit), then props, and fetches the topic's partition count
+ * no auto commit, end-of-partition events), then props, and fetches the topic's partition count
  * (ENOENT: no such topic; ETIMEDOUT: no broker answered in time; EINVAL:
  * a bad URL or property).  delivered, for a producer, is called for each
  * delivery report from rd_kafka_poll() and rd_kafka_flush(). */
