@@ -960,7 +960,7 @@ tail_kafka(const struct ktail *o)
 		/* with known ends, every partition's next record is in before
 		 * the merge picks one, so that the order does not depend on
 		 * when they arrived */
-		if (best != NULL && (o->follow && !o->snap ? 1 : !waiting)) {
+		if (best != NULL && (!waiting || (o->follow && !o->snap))) {
 			put_record(&best->rec);
 			rd_kafka_message_destroy(best->m);
 			best->m = NULL;
@@ -993,6 +993,8 @@ tail_kafka(const struct ktail *o)
 				    " ms)", o->url, o->timeout / 1000);
 		}
 		flush_out();
+		/* librdkafka writes to the pipe when a queue gets something;
+		 * the second is only a safety net */
 		wait_for_input(fds[0], !o->follow || o->snap ?
 		    (int)((deadline - now + 999) / 1000) : 1000);
 		while (read(fds[0], drain, sizeof(drain)) > 0)
