@@ -257,3 +257,37 @@ PARTITION  SEGMENTS  FIRST  LAST  RECORDS  SIZE  FIRST-TIME  LAST-TIME
 	run mlog-append --fsync=always -X enable.idempotence=false -X acks=1 "$(kurl 1)" </dev/null
 	assert_success
 }
+
+@test "kafka: mlog-offset does not take kafka:// yet" {
+	run mlog-offset "$(kurl 1)" show
+	assert_failure 2
+	assert_line -n 0 "mlog-offset: $(kurl 1): kafka:// logs are not yet supported"
+}
+
+@test "kafka: records without a key go to one partition per batch" {
+	printf 'a\nb\nc\nd\n' | mlog-append -O "$(kurl 3)" >out
+	run sh -c 'cut -d" " -f1 out | uniq | wc -l'
+	assert_output 1
+	run mlog-tail -e "$(kurl 3)"
+	assert_output $'a\nb\nc\nd'
+}
+
+@test "kafka: a bad --timeout is a usage error" {
+	run mlog-tail --timeout soon "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 "mlog-tail: --timeout: bad duration 'soon' (a number and a unit: 500ms, 10s, 5m, 2h, 7d)"
+	run mlog-stat --timeout 0 "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-stat: --timeout: the duration must be more than 0'
+}
+
+@test "kafka: --help lists the kafka options" {
+	local cmd
+	for cmd in mlog-append mlog-tail mlog-stat; do
+		run "$cmd" --help
+		assert_success
+		assert_output --partial '  -X, --property=KEY=VALUE kafka://: set a librdkafka property'
+		assert_output --partial '      --kafka-config=FILE  kafka://: read librdkafka properties from FILE'
+		assert_output --partial '      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)'
+	done
+}
