@@ -31,6 +31,7 @@ struct mlog_kafka {
 	uint32_t	 partitions;
 	int		 timeout_ms;
 	int		 down;		/* all brokers reported down */
+	char		 why[256];	/* librdkafka's last word on a broker */
 	void		(*delivered)(void *, const struct rd_kafka_message_s *);
 	void		*arg;
 };
@@ -331,11 +332,17 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct mlog_kafka *k = opaque;
 
+	char *after;
+
 	(void)rk;
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		k->down = 1;
-		snprintf(lasterr, sizeof(lasterr), "%s", reason);
+		return;
 	}
+	/* the reason, without its timing ("(after 3ms in state UP)") */
+	snprintf(k->why, sizeof(k->why), "%s", reason);
+	if ((after = strstr(k->why, " (after ")) != NULL)
+		*after = '\0';
 }
 
 static void
@@ -356,6 +363,13 @@ fail_rd(struct mlog_kafka *k, rd_kafka_resp_err_t e)
 	case RD_KAFKA_RESP_ERR__TIMED_OUT:
 	case RD_KAFKA_RESP_ERR__TRANSPORT:
 	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		/* what librdkafka said of the brokers meanwhile: a refused
+		 * connection, a failed authentication */
+		rd_kafka_poll(k->rk, 0);
+		if (k->why[0] != '\0')
+			return fail(ETIMEDOUT, "no broker answered within the "
+			    "timeout (%d ms); last error: %s", k->timeout_ms,
+			    k->why);
 		return fail(ETIMEDOUT, "no broker answered within the "
 		    "timeout (%d ms)", k->timeout_ms);
 	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
