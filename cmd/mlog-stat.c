@@ -628,8 +628,7 @@ main(int argc, char *argv[])
 		case 'X':
 			kafkaopt = "-X";
 			if (mlog_kafka_props_arg(&props, optarg) < 0) {
-				warnx("-X: %s: %s", mlog_kafka_strerror(),
-				    optarg);
+				warnx("-X: %s", mlog_kafka_strerror());
 				usage();
 			}
 			break;

@@ -1146,8 +1146,7 @@ main(int argc, char *argv[])
 			break;
 		case 'X':
 			if (mlog_kafka_props_arg(&props, optarg) < 0) {
-				warnx("-X: %s: %s", mlog_kafka_strerror(),
-				    optarg);
+				warnx("-X: %s", mlog_kafka_strerror());
 				usage();
 			}
 			break;

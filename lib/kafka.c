@@ -236,7 +236,9 @@ mlog_kafka_props_arg(struct mlog_kafka_props *ps, const char *arg)
 		return fail(errno, "%s", strerror(errno));
 	if (split(copy, &key, &value) < 0) {
 		free(copy);
-		return fail(EINVAL, "expected key=value");
+		/* what follows an '=' may be a secret */
+		return fail(EINVAL, "expected key=value: %.*s",
+		    (int)strcspn(arg, "="), arg);
 	}
 	rc = mlog_kafka_props_set(ps, key, value, "-X");
 	free(copy);
@@ -316,6 +318,26 @@ conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 	if (mlog_kafka_prop_secret(key))
 		return fail(EINVAL, "%s: %s: invalid value", origin, key);
 	return fail(EINVAL, "%s: %s: %s", origin, key, errstr);
+}
+
+/* librdkafka's checks of a whole configuration may quote any value:
+ * blank out the secrets' values. */
+static void
+scrub(char *msg, const struct mlog_kafka_props *ps)
+{
+	const char *v;
+	char *at;
+	size_t i, n;
+
+	for (i = 0; ps != NULL && i < ps->n; i++) {
+		if (!mlog_kafka_prop_secret(ps->v[i].key))
+			continue;
+		v = ps->v[i].value;
+		if ((n = strlen(v)) == 0)
+			continue;
+		for (at = msg; (at = strstr(at, v)) != NULL; at += n)
+			memset(at, '*', n);
+	}
 }
 
 static void
@@ -464,6 +486,7 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 	if ((k->rk = rd_kafka_new(o->role == MLOG_KAFKA_PRODUCER ?
 	    RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL) {
+		scrub(errstr, o->props);
 		fail(EINVAL, "%s", errstr);
 		goto bad;
 	}

@@ -439,7 +439,8 @@ struct mlog_kafka_props {
 int		mlog_kafka_prop_secret(const char *key);
 int		mlog_kafka_props_set(struct mlog_kafka_props *, const char *key,
 		    const char *value, const char *origin);
-/* "key=value"; EINVAL when there is no '=' or no key. */
+/* "key=value"; EINVAL when there is no '=' or no key (the message
+ * quotes what comes before an '=' only). */
 int		mlog_kafka_props_arg(struct mlog_kafka_props *, const char *kv);
 /* key=value lines, # comments, blank lines; EINVAL names FILE:LINE. */
 int		mlog_kafka_props_file(struct mlog_kafka_props *,

@@ -117,6 +117,14 @@ load kafka_helper
 	assert_failure 2
 	assert_output 'mlog-stat: --kafka-config: bad.conf:1: expected key=value'
 	refute_output --partial hunter2
+	# librdkafka's own messages quote values: a secret's is blanked out
+	run mlog-stat -X security.protocol=sasl_plaintext -X sasl.mechanism=HUNTER2 \
+		-X sasl.password=HUNTER2 "$(kurl 1)"
+	assert_failure 2
+	assert_output "mlog-stat: $(kurl 1): Unsupported SASL mechanism: *******"
+	run mlog-tail -X =hunter2 "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -X: expected key=value: '
 }
 
 @test "kafka: --kafka-config reads key=value lines, comments and blank lines; errors name the line" {
