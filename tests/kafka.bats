@@ -172,6 +172,28 @@ load kafka_helper
 	assert_output --regexp "^mlog-tail: kafka://$addr/t: lost the brokers: no broker answered within the timeout \\(1000 ms\\); last error: 127\\.0\\.0\\.1:[0-9]+/(bootstrap|1): (Connect to ipv4#127\\.0\\.0\\.1:[0-9]+ failed: Connection refused|Disconnected.*)\$"
 }
 
+@test "kafka: records not delivered within --timeout fail naming their input lines" {
+	local addr pid st=0
+	addr=$(kafka_start k2 -t t:1)
+	mkfifo in
+	mlog-append -O --timeout 1s "kafka://$addr/t" <in >out 2>err 3>&- &
+	pid=$!
+	exec 5>in
+	echo one >&5
+	wait_for lines_in out 1
+	kafka_stop k2
+	# one write (not bash's printf, which writes line by line): one batch
+	env printf 'two\nthree\n' >&5
+	exec 5>&-
+	timeout 20 tail --pid="$pid" -f /dev/null
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	run cat out err
+	assert_output "0 0
+mlog-append: kafka://$addr/t: input lines 2-3 not appended: no delivery within the timeout
+mlog-append: kafka://$addr/t: stopped after input line 3"
+}
+
 @test "kafka: a record the broker refuses fails naming its input line" {
 	{
 		echo small
