@@ -2,6 +2,10 @@
 # (librdkafka's, through tests/helpers/kafka-mock) per test file, its
 # bootstrap address in KAFKA_ADDR.  Every test has its own topics, already
 # created: "$(topic 1)" with one partition, "$(topic 3)" with three.
+# The mock creates any other topic asked for, with 4 partitions, and holds
+# an empty fetch for fetch.wait.max.ms (500ms) even when records arrive
+# meanwhile, so a follower sees new records up to half a second late
+# (a real broker answers at once): wait on conditions, never on time.
 
 TOPICS_PER_FILE=80
 
