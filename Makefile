@@ -21,8 +21,10 @@ PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
 PCRE_LIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null)
 SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null)
-ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS) -Ilib $(CPPFLAGS)
-LIBS = $(PCRE_LIBS) $(SQLITE_LIBS) $(BSD_LIBS) -lm
+RDKAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka 2>/dev/null)
+RDKAFKA_LIBS := $(shell pkg-config --libs rdkafka 2>/dev/null)
+ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS) $(RDKAFKA_CFLAGS) -Ilib $(CPPFLAGS)
+LIBS = $(PCRE_LIBS) $(SQLITE_LIBS) $(RDKAFKA_LIBS) $(BSD_LIBS) -lm
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 

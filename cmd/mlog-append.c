@@ -17,11 +17,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "mlog.h"
 
 #define READ_SIZE	(1024 * 1024)
 #define BATCH_BYTES	(1024 * 1024)	/* all partitions together */
 #define DEF_MAX_RECORD	(1024 * 1024)
+
+/* A record handed to librdkafka, until its delivery report. */
+struct kres {
+	int32_t			 partition;
+	int64_t			 offset;
+	rd_kafka_resp_err_t	 err;
+	int			 done;
+};
 
 struct batch {
 	unsigned char	*buf;
@@ -54,20 +64,33 @@ static struct {
 	uint64_t		 maxrec, lineno;
 	size_t			 scap;
 	int			 dirty;
+	uint32_t		 nparts;
+	/* kafka:// */
+	const char		*url;
+	struct mlog_kafka	*k;
+	rd_kafka_t		*rk;
+	struct kres		*kr;	/* the records of the batch in flight */
+	size_t			 nkr, krcap;
 } A;
 
 static volatile sig_atomic_t stop_sig;
 
+static _Noreturn void bad_line(uint64_t, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #define O_RETAIN_AGE	256	/* long options without a short form */
 #define O_RETAIN_SIZE	257
+#define O_KAFKA_CONFIG	258
+#define O_TIMEOUT	259
 
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
 "usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
-"                   [-p partition] [-s size] [-y mode] [--retain-age age]\n"
-"                   [--retain-size size] log\n");
+"                   [-p partition] [-s size] [-X key=value] [-y mode]\n"
+"                   [--kafka-config file] [--retain-age age]\n"
+"                   [--retain-size size] [--timeout dur] log\n");
 	exit(2);
 }
 
@@ -76,11 +99,12 @@ help(void)
 {
 	printf(
 "usage: mlog-append [-0JO] [-A age] [-K delim] [-m size] [-P partitions]\n"
-"                   [-p partition] [-s size] [-y mode] [--retain-age age]\n"
-"                   [--retain-size size] log\n"
+"                   [-p partition] [-s size] [-X key=value] [-y mode]\n"
+"                   [--kafka-config file] [--retain-age age]\n"
+"                   [--retain-size size] [--timeout dur] log\n"
 "\n"
 "Append the lines of standard input to LOG as records, creating LOG when\n"
-"it does not exist.\n"
+"it does not exist.  LOG may be kafka://host:port[,host:port...]/topic.\n"
 "\n"
 "  -0, --null               records are separated by NUL bytes, not newlines\n"
 "  -J, --json               read mlog-tail -J envelopes (key, value, timestamp,\n"
@@ -98,6 +122,9 @@ help(void)
 "                           all older than DUR (new log; default: keep)\n"
 "      --retain-size=SIZE   at each roll, delete the oldest segments while\n"
 "                           SIZE bytes per partition remain (new log)\n"
+"  -X, --property=KEY=VALUE kafka://: set a librdkafka property\n"
+"      --kafka-config=FILE  kafka://: read librdkafka properties from FILE\n"
+"      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-append(1).\n");
@@ -142,6 +169,153 @@ sync_now(void)
 	A.lastsync = mlog_now_us();
 }
 
+/* A delivery report: where the record went, or why it did not. */
+static void
+delivered(void *arg, const struct rd_kafka_message_s *m)
+{
+	struct kres *r = &A.kr[(uintptr_t)m->_private];
+
+	(void)arg;
+	r->done = 1;
+	r->err = m->err;
+	r->partition = m->partition;
+	r->offset = m->offset;
+}
+
+static void
+kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
+    int has_key, const unsigned char *val, size_t vlen, int null_value)
+{
+	struct kres *nr, *r;
+	rd_kafka_resp_err_t e;
+
+	if (ts != MLOG_TS_UNSET && ts < 0)
+		bad_line(A.lineno, "timestamp before 1970: Kafka cannot "
+		    "store it");
+	if (A.nkr == A.krcap) {
+		A.krcap = A.krcap ? A.krcap * 2 : 1024;
+		if ((nr = reallocarray(A.kr, A.krcap, sizeof(*nr))) == NULL)
+			err(1, NULL);
+		A.kr = nr;
+	}
+	r = &A.kr[A.nkr];
+	memset(r, 0, sizeof(*r));
+	r->partition = (int32_t)p;
+	for (;;) {
+		e = rd_kafka_producev(A.rk,
+		    RD_KAFKA_V_TOPIC(mlog_kafka_topic(A.k)),
+		    RD_KAFKA_V_PARTITION((int32_t)p),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_KEY(has_key ? (klen ? key :
+			(const unsigned char *)"") : NULL, klen),
+		    RD_KAFKA_V_VALUE(null_value ? NULL : (vlen ? (void *)val :
+			(void *)""), null_value ? 0 : vlen),
+		    RD_KAFKA_V_TIMESTAMP(ts == MLOG_TS_UNSET ? 0 : ts / 1000),
+		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)A.nkr),
+		    RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		rd_kafka_poll(A.rk, 100);
+	}
+	if (e != 0) {
+		r->done = 1;
+		r->err = e;
+	}
+	A.nkr++;
+	A.pending += klen + vlen + 64;
+}
+
+/* Say which input lines were not appended, one message per reason. */
+static _Noreturn void
+kafka_failed(void)
+{
+	char list[512];
+	size_t i, j, n, end;
+	rd_kafka_resp_err_t e;
+	int seen, more;
+
+	for (i = 0; i < A.nkr; i++) {
+		if (A.kr[i].err == 0)
+			continue;
+		e = A.kr[i].err;
+		for (seen = 0, j = 0; j < i && !seen; j++)
+			seen = A.kr[j].err == e;
+		if (seen)
+			continue;
+		n = 0;
+		more = 0;
+		list[0] = '\0';
+		for (j = i; j < A.nkr; j = end + 1) {
+			if (A.kr[j].err != e) {
+				end = j;
+				continue;
+			}
+			for (end = j; end + 1 < A.nkr && A.kr[end + 1].err == e;
+			    end++)
+				;
+			if (n > sizeof(list) - 64) {
+				more = 1;
+				break;
+			}
+			if (end == j)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s%" PRIu64, n ? ", " : "", A.firstline + j);
+			else
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s%" PRIu64 "-%" PRIu64, n ? ", " : "",
+				    A.firstline + j, A.firstline + end);
+		}
+		warnx("%s: input line%s %s%s not appended: %s", A.url,
+		    strpbrk(list, ",-") ? "s" : "", list, more ? ", ..." : "",
+		    e == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
+		    e == RD_KAFKA_RESP_ERR__TIMED_OUT ?
+		    "no delivery within the timeout" : rd_kafka_err2str(e));
+	}
+	errx(1, "%s: stopped after input line %" PRIu64, A.url,
+	    A.firstline + A.nkr - 1);
+}
+
+/* Wait for the delivery reports of the batch in flight; print offsets in
+ * input order. */
+static void
+kafka_flush(void)
+{
+	char line[48];
+	size_t i;
+	int n, failed = 0;
+
+	if (A.nkr == 0)
+		return;
+	/* message.timeout.ms bounds every record; the margin lets its
+	 * report arrive */
+	rd_kafka_flush(A.rk, mlog_kafka_timeout_ms(A.k) + 1000);
+	for (i = 0; i < A.nkr; i++) {
+		if (!A.kr[i].done) {
+			A.kr[i].done = 1;
+			A.kr[i].err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+		}
+		if (A.kr[i].err != 0) {
+			failed = 1;
+			continue;
+		}
+		if (!A.print)
+			continue;
+		n = snprintf(line, sizeof(line), "%" PRId32 " %" PRId64 "\n",
+		    A.kr[i].partition, A.kr[i].offset);
+		if (mlog_out_write(&A.out, line, (size_t)n) < 0)
+			out_fail();
+	}
+	if (mlog_out_flush(&A.out) < 0)
+		out_fail();
+	if (failed)
+		kafka_failed();
+	A.firstline += A.nkr;
+	A.nkr = 0;
+	A.pending = 0;
+	if (A.nparts > 1)
+		A.sticky = (A.sticky + 1) % A.nparts;
+}
+
 /* Write every pending batch; print offsets in input order. */
 static void
 flush(void)
@@ -153,6 +327,10 @@ flush(void)
 	char line[48];
 	int saved = 0, n;
 
+	if (A.k != NULL) {
+		kafka_flush();
+		return;
+	}
 	if (A.norder == 0)
 		return;
 	for (p = 0; p < A.log->partitions; p++) {
@@ -218,6 +396,10 @@ add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
 	unsigned char *nb;
 	uint32_t *no;
 
+	if (A.k != NULL) {
+		kafka_add(p, ts, key, klen, has_key, val, vlen, null_value);
+		return;
+	}
 	if (b->cap - b->len < need) {
 		for (cap = b->cap ? b->cap : 4096; cap - b->len < need; cap *= 2)
 			;
@@ -261,7 +443,8 @@ choose(int64_t fixed, const unsigned char *key, size_t klen, int has_key)
 	if (fixed >= 0)
 		return (uint32_t)fixed;
 	if (has_key)
-		return mlog_partition_for_key(key, klen, A.log->partitions);
+		return A.k != NULL ? (uint32_t)RD_KAFKA_PARTITION_UA :
+		    mlog_partition_for_key(key, klen, A.nparts);
 	return A.sticky;
 }
 
@@ -297,10 +480,10 @@ records(unsigned char *buf, size_t start, size_t len, int eof)
 			if (mlog_envelope_parse(line, llen, &er, &epart,
 			    &A.scratch, &A.scap, &why) < 0)
 				bad_line(A.lineno, "bad envelope: %s", why);
-			if (epart >= (int64_t)A.log->partitions && A.fixed < 0)
+			if (epart >= (int64_t)A.nparts && A.fixed < 0)
 				bad_line(A.lineno, "partition %" PRId64
 				    " is out of range (the log has %u)",
-				    epart, A.log->partitions);
+				    epart, A.nparts);
 			p = choose(A.fixed >= 0 ? A.fixed : epart,
 			    er.key, er.keylen, er.has_key);
 			add(p, er.timestamp, er.key, er.keylen, er.has_key,
@@ -451,6 +634,46 @@ parse_fsync(const char *s)
 	}
 }
 
+/*
+ * A Kafka topic: --fsync picks the producer's acknowledgements (never:
+ * the leader's; always: all in-sync replicas, idempotent, so that retries
+ * neither duplicate nor reorder; interval: librdkafka's defaults), before
+ * the user's properties, which win.
+ */
+static void
+kafka_open(const char *url, struct mlog_kafka_props *props,
+    const char *fsyncarg, int64_t timeout)
+{
+	struct mlog_kafka_props all = { NULL, 0, 0 };
+	struct mlog_kafka_opts o = { 0 };
+	size_t i;
+	int rc = 0;
+
+	if (fsyncarg != NULL && A.fsync == MLOG_FSYNC_ALWAYS)
+		rc = mlog_kafka_props_set(&all, "acks", "all", "--fsync") |
+		    mlog_kafka_props_set(&all, "enable.idempotence", "true",
+		    "--fsync");
+	else if (fsyncarg != NULL && A.fsync == MLOG_FSYNC_NEVER)
+		rc = mlog_kafka_props_set(&all, "acks", "1", "--fsync");
+	for (i = 0; i < props->n && rc == 0; i++)
+		rc = mlog_kafka_props_set(&all, props->v[i].key,
+		    props->v[i].value, props->v[i].origin);
+	if (rc < 0)
+		err(1, NULL);
+	o.role = MLOG_KAFKA_PRODUCER;
+	o.timeout_us = timeout;
+	o.props = &all;
+	o.delivered = delivered;
+	A.url = url;
+	if ((A.k = mlog_kafka_open(url, &o)) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s: %s", url,
+		    mlog_kafka_strerror());
+	mlog_kafka_props_free(&all);
+	A.rk = mlog_kafka_handle(A.k);
+	A.nparts = mlog_kafka_partitions(A.k);
+	A.fsync = MLOG_FSYNC_NEVER;	/* nothing to fdatasync here */
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -468,9 +691,15 @@ main(int argc, char *argv[])
 		{ "fsync",		required_argument,	NULL, 'y' },
 		{ "retain-age",		required_argument,	NULL, O_RETAIN_AGE },
 		{ "retain-size",	required_argument,	NULL, O_RETAIN_SIZE },
+		{ "property",		required_argument,	NULL, 'X' },
+		{ "kafka-config",	required_argument,	NULL, O_KAFKA_CONFIG },
+		{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct mlog_log_opts opts = { 0 };
+	struct mlog_kafka_props props = { NULL, 0, 0 };
+	const char *fileopt = NULL, *kafkaopt = NULL, *fsyncarg = NULL;
+	int64_t timeout = 10 * 1000000LL;
 	struct sigaction sa;
 	unsigned char *buf, *nb;
 	const char *errstr;
@@ -485,8 +714,34 @@ main(int argc, char *argv[])
 	A.maxrec = DEF_MAX_RECORD;
 	A.fsync = MLOG_FSYNC_INTERVAL;
 	A.interval = 1000000;
-	while ((c = getopt_long(argc, argv, "0A:hJK:m:OP:p:s:y:", longopts,
+	while ((c = getopt_long(argc, argv, "0A:hJK:m:OP:p:s:X:y:", longopts,
 	    NULL)) != -1) {
+		switch (c) {
+		case 'A':
+			fileopt = "-A";
+			break;
+		case 'P':
+			fileopt = "-P";
+			break;
+		case 's':
+			fileopt = "-s";
+			break;
+		case O_RETAIN_AGE:
+			fileopt = "--retain-age";
+			break;
+		case O_RETAIN_SIZE:
+			fileopt = "--retain-size";
+			break;
+		case 'X':
+		case O_KAFKA_CONFIG:
+		case O_TIMEOUT:
+			kafkaopt = c == 'X' ? "-X" : c == O_TIMEOUT ?
+			    "--timeout" : "--kafka-config";
+			break;
+		case 'y':
+			fsyncarg = optarg;
+			break;
+		}
 		switch (c) {
 		case '0':
 			A.sep = '\0';
@@ -553,6 +808,28 @@ main(int argc, char *argv[])
 		case 'y':
 			parse_fsync(optarg);
 			break;
+		case 'X':
+			if (mlog_kafka_props_arg(&props, optarg) < 0) {
+				warnx("-X: %s", mlog_kafka_strerror());
+				usage();
+			}
+			break;
+		case O_KAFKA_CONFIG:
+			if (mlog_kafka_props_file(&props, optarg) < 0)
+				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
+				    "%s", mlog_kafka_strerror());
+			break;
+		case O_TIMEOUT:
+			if (mlog_duration_arg("--timeout", optarg, 0, 0,
+			    &timeout, msg, sizeof(msg)) < 0) {
+				warnx("%s", msg);
+				usage();
+			}
+			if (timeout < 1000) {
+				warnx("--timeout: less than 1ms: %s", optarg);
+				usage();
+			}
+			break;
 		case O_RETAIN_AGE:
 			if (mlog_duration_arg("--retain-age", optarg, 0, 0,
 			    &opts.retain_age_us, msg, sizeof(msg)) < 0) {
@@ -584,6 +861,14 @@ main(int argc, char *argv[])
 		warnx("-J and -K cannot be used together");
 		usage();
 	}
+	if (mlog_log_is_kafka(argv[0]) && fileopt != NULL) {
+		warnx("%s: only for a file log, not kafka://", fileopt);
+		usage();
+	}
+	if (!mlog_log_is_kafka(argv[0]) && kafkaopt != NULL) {
+		warnx("%s: only for a kafka:// log", kafkaopt);
+		usage();
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -593,24 +878,29 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if ((A.log = mlog_log_open(argv[0], 1, &opts)) == NULL) {
+	if (mlog_log_is_kafka(argv[0]))
+		kafka_open(argv[0], &props, fsyncarg, timeout);
+	else if ((A.log = mlog_log_open(argv[0], 1, &opts)) == NULL) {
 		if (errno == EEXIST)
 			mismatch(argv[0], &opts);
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
 	}
-	if (A.fixed >= (int64_t)A.log->partitions)
+	if (A.log != NULL)
+		A.nparts = A.log->partitions;
+	if (A.fixed >= (int64_t)A.nparts)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
-		    "%u partition%s)", A.fixed, A.log->partitions,
-		    A.log->partitions == 1 ? "" : "s");
-	if ((A.w = mlog_writer_open(A.log, A.fsync, recovered, NULL)) == NULL ||
-	    (A.b = calloc(A.log->partitions, sizeof(*A.b))) == NULL ||
+		    "%u partition%s)", A.fixed, A.nparts,
+		    A.nparts == 1 ? "" : "s");
+	if ((A.log != NULL && ((A.w = mlog_writer_open(A.log, A.fsync,
+	    recovered, NULL)) == NULL ||
+	    (A.b = calloc(A.log->partitions, sizeof(*A.b))) == NULL)) ||
 	    mlog_out_init(&A.out, 1, 64 * 1024) < 0 ||
 	    (buf = A.in = malloc(cap)) == NULL)
 		err(1, NULL);
 	A.lastsync = mlog_now_us();
 	A.firstline = 1;
 	/* like Kafka's sticky partitioner: runs start on different partitions */
-	A.sticky = arc4random_uniform(A.log->partitions);
+	A.sticky = arc4random_uniform(A.nparts);
 	A.now = mlog_now_us();
 	len = map_input(&buf, &cap);
 
@@ -650,6 +940,8 @@ main(int argc, char *argv[])
 		sync_now();
 	if (mlog_out_flush(&A.out) < 0)
 		out_fail();
+	mlog_kafka_close(A.k);
+	mlog_kafka_props_free(&props);
 	if (stop_sig) {
 		signal(stop_sig, SIG_DFL);
 		raise(stop_sig);

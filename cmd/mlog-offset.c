@@ -564,6 +564,10 @@ main(int argc, char *argv[])
 		warnx("-b, -e, -o, -t, -d, -s and -x go with reset");
 		usage();
 	}
+	if (mlog_log_is_kafka(argv[0])) {
+		warnx("%s: kafka:// logs are not yet supported", argv[0]);
+		usage();
+	}
 	if ((O.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
 	if (O.part >= (int64_t)O.log->partitions)

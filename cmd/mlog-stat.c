@@ -23,6 +23,8 @@
 #define HOUR_US		(3600LL * 1000000)
 #define GAP_LINES	24	/* longer runs of empty hours take one line */
 #define LABEL_LEN	16	/* "2023-11-14 22:00" */
+#define O_KAFKA_CONFIG	256	/* long options without a short form */
+#define O_TIMEOUT	257
 
 struct group {
 	char		*name;
@@ -47,12 +49,16 @@ static struct {
 	struct mlog_hist	 hist;
 	int			 have_hist;
 	struct mlog_out		 out;
+	const char		*name;		/* the log's path or URL */
+	uint32_t		 nparts;
+	struct mlog_kafka	*k;		/* kafka:// */
 } S;
 
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: mlog-stat [-hJr] [-p partition] log\n");
+	fprintf(stderr, "usage: mlog-stat [-hJr] [-p partition] [-X key=value]\n"
+"                 [--kafka-config file] [--timeout dur] log\n");
 	exit(2);
 }
 
@@ -60,16 +66,22 @@ static _Noreturn void
 help(void)
 {
 	printf(
-"usage: mlog-stat [-hJr] [-p partition] log\n"
+"usage: mlog-stat [-hJr] [-p partition] [-X key=value]\n"
+"                 [--kafka-config file] [--timeout dur] log\n"
 "\n"
 "Show what LOG holds: per partition its segments, first and last offsets,\n"
 "record count, size and first and last timestamps; then the consumer\n"
-"groups with their committed offsets and lag.\n"
+"groups with their committed offsets and lag.  LOG may be\n"
+"kafka://host:port[,host:port...]/topic: its partitions, offsets and\n"
+"record counts are shown.\n"
 "\n"
 "  -J, --json               print one JSON object instead (see mlog-stat(1))\n"
 "  -r, --records            add the records per hour as a bar chart (reads\n"
 "                           every record); its width is $COLUMNS or 80\n"
 "  -p, --partition=N        show partition N only\n"
+"  -X, --property=KEY=VALUE kafka://: set a librdkafka property\n"
+"      --kafka-config=FILE  kafka://: read librdkafka properties from FILE\n"
+"      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-stat(1).\n");
@@ -91,6 +103,7 @@ cleanup(void)
 	mlog_hist_free(&S.hist);
 	mlog_out_free(&S.out);
 	mlog_log_close(S.log);
+	mlog_kafka_close(S.k);
 }
 
 static void
@@ -275,11 +288,14 @@ print_summary(void)
 	fmt_size(size, sizeof(size), tot.bytes);
 	fmt_time(first, sizeof(first), tot.first_ts, 0);
 	fmt_time(last, sizeof(last), tot.last_ts, 0);
-	putf("log         %s\n", S.log->path);
-	putf("partitions  %u\n", S.log->partitions);
-	putf("segments    %zu\n", tot.segments);
+	putf("log         %s\n", S.name);
+	putf("partitions  %u\n", S.nparts);
+	if (S.k != NULL)
+		putf("segments    -\n");
+	else
+		putf("segments    %zu\n", tot.segments);
 	putf("records     %" PRIu64 "\n", tot.records);
-	putf("size        %s\n", size);
+	putf("size        %s\n", S.k != NULL ? "-" : size);
 	putf("first time  %s\n", first);
 	putf("last time   %s\n", last);
 }
@@ -303,7 +319,10 @@ print_partitions(void)
 		fmt_time(first, sizeof(first), s->first_ts, 0);
 		fmt_time(last, sizeof(last), s->last_ts, 0);
 		table_add(&t, "%u", s->partition);
-		table_add(&t, "%zu", s->segments);
+		if (S.k != NULL)
+			table_add(&t, "-");
+		else
+			table_add(&t, "%zu", s->segments);
 		if (s->records > 0) {
 			table_add(&t, "%" PRIu64, s->start);
 			table_add(&t, "%" PRIu64, s->end - 1);
@@ -312,7 +331,7 @@ print_partitions(void)
 			table_add(&t, "-");
 		}
 		table_add(&t, "%" PRIu64, s->records);
-		table_add(&t, "%s", size);
+		table_add(&t, "%s", S.k != NULL ? "-" : size);
 		table_add(&t, "%s", first);
 		table_add(&t, "%s", last);
 	}
@@ -474,26 +493,40 @@ print_json(void)
 			tot.last_ts = s->last_ts;
 	}
 	putf("{\"log\":");
-	put_json_string(S.log->path);
-	putf(",\"partition_count\":%u,\"segments\":%zu,\"records\":%" PRIu64
-	    ",\"bytes\":%" PRIu64 ",\"first_timestamp\":", S.log->partitions,
-	    tot.segments, tot.records, tot.bytes);
+	put_json_string(S.name);
+	if (S.k != NULL)
+		putf(",\"partition_count\":%u,\"segments\":null,\"records\":%"
+		    PRIu64 ",\"bytes\":null,\"first_timestamp\":", S.nparts,
+		    tot.records);
+	else
+		putf(",\"partition_count\":%u,\"segments\":%zu,\"records\":%"
+		    PRIu64 ",\"bytes\":%" PRIu64 ",\"first_timestamp\":",
+		    S.nparts, tot.segments, tot.records, tot.bytes);
 	put_json_ts(tot.first_ts);
 	putf(",\"last_timestamp\":");
 	put_json_ts(tot.last_ts);
 	putf(",\"partitions\":[");
 	for (i = 0; i < S.nst; i++) {
 		s = &S.st[i];
-		putf("%s{\"partition\":%u,\"segments\":%zu,", i ? "," : "",
-		    s->partition, s->segments);
+		if (S.k != NULL)
+			putf("%s{\"partition\":%u,\"segments\":null,",
+			    i ? "," : "", s->partition);
+		else
+			putf("%s{\"partition\":%u,\"segments\":%zu,",
+			    i ? "," : "", s->partition, s->segments);
 		if (s->records > 0)
 			putf("\"first_offset\":%" PRIu64 ",\"last_offset\":%"
 			    PRIu64, s->start, s->end - 1);
 		else
 			putf("\"first_offset\":null,\"last_offset\":null");
-		putf(",\"end_offset\":%" PRIu64 ",\"records\":%" PRIu64
-		    ",\"bytes\":%" PRIu64 ",\"first_timestamp\":", s->end,
-		    s->records, s->bytes);
+		if (S.k != NULL)
+			putf(",\"end_offset\":%" PRIu64 ",\"records\":%" PRIu64
+			    ",\"bytes\":null,\"first_timestamp\":", s->end,
+			    s->records);
+		else
+			putf(",\"end_offset\":%" PRIu64 ",\"records\":%" PRIu64
+			    ",\"bytes\":%" PRIu64 ",\"first_timestamp\":",
+			    s->end, s->records, s->bytes);
 		put_json_ts(s->first_ts);
 		putf(",\"last_timestamp\":");
 		put_json_ts(s->last_ts);
@@ -536,6 +569,39 @@ print_json(void)
 	putf("}\n");
 }
 
+/* A Kafka topic has no segments, sizes or times that a client sees
+ * cheaply: its offsets come from the watermarks. */
+static void
+kafka_open(const char *url, const struct mlog_kafka_props *props,
+    int64_t timeout)
+{
+	struct mlog_kafka_opts o = { 0 };
+
+	o.role = MLOG_KAFKA_CONSUMER;
+	o.timeout_us = timeout;
+	o.props = props;
+	if ((S.k = mlog_kafka_open(url, &o)) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s: %s", url,
+		    mlog_kafka_strerror());
+	S.nparts = mlog_kafka_partitions(S.k);
+}
+
+static void
+kafka_stat(uint32_t partition, struct mlog_stat *st)
+{
+	int64_t lo, hi;
+
+	if (mlog_kafka_watermarks(S.k, partition, &lo, &hi) < 0)
+		errx(1, "%s: partition %u: %s", S.name, partition,
+		    mlog_kafka_strerror());
+	memset(st, 0, sizeof(*st));
+	st->partition = partition;
+	st->start = (uint64_t)lo;
+	st->end = (uint64_t)hi;
+	st->records = hi > lo ? (uint64_t)(hi - lo) : 0;
+	st->first_ts = st->last_ts = MLOG_TS_UNSET;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -544,15 +610,46 @@ main(int argc, char *argv[])
 		{ "json",		no_argument,		NULL, 'J' },
 		{ "partition",		required_argument,	NULL, 'p' },
 		{ "records",		no_argument,		NULL, 'r' },
+		{ "property",		required_argument,	NULL, 'X' },
+		{ "kafka-config",	required_argument,	NULL, O_KAFKA_CONFIG },
+		{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 		{ NULL,			0,			NULL, 0 }
 	};
-	const char *errstr;
-	int64_t part = -1;
+	struct mlog_kafka_props props = { NULL, 0, 0 };
+	const char *errstr, *kafkaopt = NULL;
+	int64_t part = -1, timeout = 10 * 1000000LL;
+	char msg[128];
 	uint32_t i;
 	int c, json = 0;
 
-	while ((c = getopt_long(argc, argv, "hJp:r", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hJp:rX:", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
+		case 'X':
+			kafkaopt = "-X";
+			if (mlog_kafka_props_arg(&props, optarg) < 0) {
+				warnx("-X: %s", mlog_kafka_strerror());
+				usage();
+			}
+			break;
+		case O_KAFKA_CONFIG:
+			kafkaopt = "--kafka-config";
+			if (mlog_kafka_props_file(&props, optarg) < 0)
+				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
+				    "%s", mlog_kafka_strerror());
+			break;
+		case O_TIMEOUT:
+			kafkaopt = "--timeout";
+			if (mlog_duration_arg("--timeout", optarg, 0, 0,
+			    &timeout, msg, sizeof(msg)) < 0) {
+				warnx("%s", msg);
+				usage();
+			}
+			if (timeout < 1000) {
+				warnx("--timeout: less than 1ms: %s", optarg);
+				usage();
+			}
+			break;
 		case 'h':
 			help();
 		case 'J':
@@ -578,21 +675,37 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage();
 
+	if (mlog_log_is_kafka(argv[0]) && S.have_hist) {
+		warnx("-r: only for a file log, not kafka://");
+		usage();
+	}
+	if (!mlog_log_is_kafka(argv[0]) && kafkaopt != NULL) {
+		warnx("%s: only for a kafka:// log", kafkaopt);
+		usage();
+	}
+
 	if (atexit(cleanup) != 0)
 		err(1, "atexit");
 	mlog_hist_init(&S.hist, HOUR_US);
-	if ((S.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
+	S.name = argv[0];
+	if (mlog_log_is_kafka(argv[0]))
+		kafka_open(argv[0], &props, timeout);
+	else if ((S.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
-	if (part >= (int64_t)S.log->partitions)
+	else
+		S.nparts = S.log->partitions;
+	mlog_kafka_props_free(&props);
+	if (part >= (int64_t)S.nparts)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
-		    "%u partition%s)", part, S.log->partitions,
-		    S.log->partitions == 1 ? "" : "s");
+		    "%u partition%s)", part, S.nparts, S.nparts == 1 ? "" : "s");
 	if (mlog_out_init(&S.out, STDOUT_FILENO, 64 * 1024) < 0)
 		err(1, NULL);
-	S.nst = part >= 0 ? 1 : S.log->partitions;
+	S.nst = part >= 0 ? 1 : S.nparts;
 	if ((S.st = calloc(S.nst, sizeof(*S.st))) == NULL)
 		err(1, NULL);
-	for (i = 0; i < S.nst; i++) {
+	for (i = 0; i < S.nst && S.k != NULL; i++)
+		kafka_stat((uint32_t)(part >= 0 ? part : i), &S.st[i]);
+	for (i = 0; i < S.nst && S.k == NULL; i++) {
 		c = part >= 0 ? (int)part : (int)i;
 		if (mlog_stat_partition(S.log, (uint32_t)c, &S.st[i]) < 0 ||
 		    (S.have_hist && mlog_hist_scan(&S.hist, S.log,
@@ -600,7 +713,8 @@ main(int argc, char *argv[])
 			errx(1, "%s: partition %d: %s", S.log->path, c,
 			    mlog_strerror(errno));
 	}
-	load_groups();
+	if (S.k == NULL)
+		load_groups();
 
 	if (json)
 		print_json();

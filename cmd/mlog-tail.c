@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
 
 #include "mlog.h"
 
@@ -70,6 +73,8 @@ static struct {
 static volatile sig_atomic_t stop_sig;
 
 #define O_STRICT	256	/* long options without a short form */
+#define O_KAFKA_CONFIG	257
+#define O_TIMEOUT	258
 
 static _Noreturn void
 usage(void)
@@ -77,7 +82,8 @@ usage(void)
 	fprintf(stderr,
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
-"                 [--strict] log | file\n");
+"                 [-X key=value] [--kafka-config file] [--strict]\n"
+"                 [--timeout dur] log | file\n");
 	exit(2);
 }
 
@@ -87,11 +93,13 @@ help(void)
 	printf(
 "usage: mlog-tail [-0efJM] [-c count] [-F format] [-g group | -S file]\n"
 "                 [-m mode] [-n count] [-o start] [-p partition] [-u stop]\n"
-"                 [--strict] log | file\n"
+"                 [-X key=value] [--kafka-config file] [--strict]\n"
+"                 [--timeout dur] log | file\n"
 "\n"
 "Print the records of LOG, one per line; several partitions are merged by\n"
-"timestamp.  Given a plain text FILE, print its lines from where the last\n"
-"run stopped (-g, -S), across log rotations.\n"
+"timestamp.  LOG may be kafka://host:port[,host:port...]/topic.  Given a\n"
+"plain text FILE, print its lines from where the last run stopped (-g, -S),\n"
+"across log rotations.\n"
 "\n"
 "  -o, --offset=START       beginning (default), end, N (offset), -N (N before\n"
 "                           the end of each partition), @TIME (RFC 3339, epoch,\n"
@@ -120,6 +128,9 @@ help(void)
 "                           for a later two-phase commit\n"
 "      --strict             exit 1 when records were deleted by retention\n"
 "                           before they were read (default: warn, go on)\n"
+"  -X, --property=KEY=VALUE kafka://: set a librdkafka property\n"
+"      --kafka-config=FILE  kafka://: read librdkafka properties from FILE\n"
+"      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-tail(1).\n");
@@ -294,9 +305,8 @@ put_formatted(const struct mlog_record *r)
 }
 
 static void
-emit(struct part *p)
+put_record(const struct mlog_record *r)
 {
-	const struct mlog_record *r = &p->rec;
 	int rc;
 
 	switch (T.mode) {
@@ -324,7 +334,13 @@ emit(struct part *p)
 		out_fail();
 	if (T.tty)
 		flush_out();
-	p->pos = (int64_t)r->offset + 1;
+}
+
+static void
+emit(struct part *p)
+{
+	put_record(&p->rec);
+	p->pos = (int64_t)p->rec.offset + 1;
 	T.uncommitted = 1;
 }
 
@@ -734,6 +750,278 @@ tail_file(const char *path, const char *group, const char *ofile,
 	return 0;
 }
 
+/* How mlog-tail reads a kafka:// topic. */
+struct ktail {
+	const char		*url;
+	const struct mlog_kafka_props *props;
+	int64_t			 timeout;
+	int64_t			 part;		/* -p, or -1 */
+	int			 kind;		/* -o */
+	int64_t			 sv;
+	int			 follow, snap;
+	uint64_t		 count, until_off;
+	int64_t			 until_ts;
+};
+
+/* A partition of a topic: its own queue, so that partitions can be
+ * merged by timestamp as the file log's are. */
+struct kpart {
+	uint32_t		 id;
+	rd_kafka_queue_t	*q;
+	rd_kafka_message_t	*m;	/* the next record, when have */
+	struct mlog_record	 rec;
+	int			 have, done, started;
+	int64_t			 end;	/* stop before this offset */
+};
+
+static struct mlog_kafka *kafka_k;
+static rd_kafka_queue_t *kafka_mainq;
+static struct kpart *kafka_parts;
+static uint32_t kafka_nparts;
+
+/* Everything librdkafka holds must go before the handle does. */
+static void
+kafka_release(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < kafka_nparts; i++) {
+		if (kafka_parts[i].started)
+			rd_kafka_consume_stop(mlog_kafka_topic_handle(kafka_k),
+			    (int32_t)i);
+		if (kafka_parts[i].m != NULL)
+			rd_kafka_message_destroy(kafka_parts[i].m);
+		if (kafka_parts[i].q != NULL)
+			rd_kafka_queue_destroy(kafka_parts[i].q);
+	}
+	free(kafka_parts);
+	kafka_parts = NULL;
+	if (kafka_mainq != NULL)
+		rd_kafka_queue_destroy(kafka_mainq);
+	kafka_mainq = NULL;
+	kafka_nparts = 0;
+	mlog_kafka_close(kafka_k);
+	kafka_k = NULL;
+}
+
+static _Noreturn void __attribute__((format(printf, 1, 2)))
+kafka_fail(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	flush_out();
+	kafka_release();
+	errx(1, "%s", msg);
+}
+
+/* The first offset to read of partition id, from -o. */
+static int64_t
+kafka_start_offset(const struct ktail *o, uint32_t id, int64_t lo, int64_t hi)
+{
+	int64_t off;
+
+	switch (o->kind) {
+	case 'b':
+		return lo;
+	case 'e':
+		return hi;
+	case '-':
+		return hi - lo > o->sv ? hi - o->sv : lo;
+	case '@':
+		if (mlog_kafka_offset_for_time(kafka_k, id, o->sv, &off) < 0)
+			kafka_fail("%s: partition %u: %s", o->url, id,
+			    mlog_kafka_strerror());
+		return off < lo ? lo : off;
+	default:
+		/* an offset outside the partition starts at its nearer end */
+		return o->sv < lo ? lo : o->sv > hi ? hi : o->sv;
+	}
+}
+
+/* Take the next message of p's queue, if one is there; errors that
+ * librdkafka recovers from by itself are noted, others end the run. */
+static void
+kafka_take(const struct ktail *o, struct kpart *p, int *down)
+{
+	rd_kafka_message_t *m;
+	rd_kafka_resp_err_t e;
+
+	while (!p->have && !p->done &&
+	    (m = rd_kafka_consume_queue(p->q, 0)) != NULL) {
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			/* the end can be past the last record (transaction
+			 * markers, compaction): the end of the partition
+			 * says it is reached */
+			if (m->offset >= p->end)
+				p->done = 1;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->err != 0) {
+			if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+			    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+				*down = 1;
+			else {
+				e = m->err;
+				rd_kafka_message_destroy(m);
+				kafka_fail("%s: partition %u: %s", o->url,
+				    p->id, rd_kafka_err2str(e));
+			}
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		mlog_kafka_record(m, &p->rec);
+		if (m->offset >= p->end || p->rec.timestamp > o->until_ts) {
+			rd_kafka_message_destroy(m);
+			p->done = 1;
+			break;
+		}
+		p->m = m;
+		p->have = 1;
+	}
+}
+
+/*
+ * mlog-tail on a kafka:// topic, without a consumer group: the positions
+ * come from -o; without -f it stops at the high watermarks read at start
+ * (as -e does), so that it never waits for records that will not come.
+ * The brokers going away ends a run with -f after the timeout.
+ */
+static int
+tail_kafka(const struct ktail *o)
+{
+	struct mlog_kafka_opts ko = { 0 };
+	struct kpart *p, *best;
+	rd_kafka_t *rk;
+	uint64_t emitted = 0;
+	int64_t lo, hi, start, now, deadline;
+	uint32_t i, n;
+	int fds[2], down = 0, waiting;
+	char drain[64];
+
+	ko.role = MLOG_KAFKA_CONSUMER;
+	ko.timeout_us = o->timeout;
+	ko.props = o->props;
+	if ((kafka_k = mlog_kafka_open(o->url, &ko)) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s: %s", o->url,
+		    mlog_kafka_strerror());
+	rk = mlog_kafka_handle(kafka_k);
+	n = mlog_kafka_partitions(kafka_k);
+	if (o->part >= (int64_t)n) {
+		kafka_release();
+		errx(2, "--partition: %" PRId64 " is out of range (the log "
+		    "has %u partition%s)", o->part, n, n == 1 ? "" : "s");
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+		err(1, "pipe");
+	if ((kafka_parts = calloc(n, sizeof(*kafka_parts))) == NULL)
+		err(1, NULL);
+	kafka_nparts = n;
+	for (i = 0; i < n; i++) {
+		p = &kafka_parts[i];
+		p->id = i;
+		p->done = o->part >= 0 && (int64_t)i != o->part;
+		if (p->done)
+			continue;
+		if (mlog_kafka_watermarks(kafka_k, i, &lo, &hi) < 0)
+			kafka_fail("%s: partition %u: %s", o->url, i,
+			    mlog_kafka_strerror());
+		start = kafka_start_offset(o, i, lo, hi);
+		p->end = o->snap || !o->follow ? hi : INT64_MAX;
+		if (o->until_off < (uint64_t)p->end)
+			p->end = (int64_t)o->until_off;
+		if (start >= p->end) {
+			p->done = 1;
+			continue;
+		}
+		/* no group: librdkafka's simple consumer, a queue per
+		 * partition */
+		if ((p->q = rd_kafka_queue_new(rk)) == NULL)
+			err(1, NULL);
+		rd_kafka_queue_io_event_enable(p->q, fds[1], "p", 1);
+		if (rd_kafka_consume_start_queue(mlog_kafka_topic_handle(
+		    kafka_k), (int32_t)i, start, p->q) < 0)
+			kafka_fail("%s: partition %u: %s", o->url, i,
+			    rd_kafka_err2str(rd_kafka_last_error()));
+		p->started = 1;
+	}
+	kafka_mainq = rd_kafka_queue_get_main(rk);
+	rd_kafka_queue_io_event_enable(kafka_mainq, fds[1], "m", 1);
+
+	deadline = mlog_now_us() + o->timeout;
+	while (!stop_sig) {
+		best = NULL;
+		waiting = 0;
+		rd_kafka_poll(rk, 0);
+		if (mlog_kafka_broker_down(kafka_k))
+			down = 1;
+		for (i = 0; i < n; i++) {
+			p = &kafka_parts[i];
+			kafka_take(o, p, &down);
+			if (p->done)
+				continue;
+			if (!p->have) {
+				waiting = 1;
+				continue;
+			}
+			if (best == NULL || p->rec.timestamp <
+			    best->rec.timestamp)
+				best = p;
+		}
+		/* with known ends, every partition's next record is in before
+		 * the merge picks one, so that the order does not depend on
+		 * when they arrived */
+		if (best != NULL && (!waiting || (o->follow && !o->snap))) {
+			put_record(&best->rec);
+			rd_kafka_message_destroy(best->m);
+			best->m = NULL;
+			best->have = 0;
+			if (best->rec.offset + 1 >= (uint64_t)best->end)
+				best->done = 1;
+			deadline = mlog_now_us() + o->timeout;
+			down = 0;
+			if (++emitted == o->count)
+				break;
+			continue;
+		}
+		if (best == NULL && !waiting)
+			break;
+		now = mlog_now_us();
+		if (down) {
+			/* librdkafka lost every broker: see whether one
+			 * answers within the timeout */
+			down = 0;
+			if (mlog_kafka_probe(kafka_k) < 0)
+				kafka_fail("%s: lost the brokers: %s", o->url,
+				    mlog_kafka_strerror());
+			deadline = mlog_now_us() + o->timeout;
+			continue;
+		}
+		if (!o->follow || o->snap) {
+			if (now >= deadline)
+				kafka_fail("%s: records up to the end did not "
+				    "arrive within the timeout (%" PRId64
+				    " ms)", o->url, o->timeout / 1000);
+		}
+		flush_out();
+		/* librdkafka writes to the pipe when a queue gets something;
+		 * the second is only a safety net */
+		wait_for_input(fds[0], !o->follow || o->snap ?
+		    (int)((deadline - now + 999) / 1000) : 1000);
+		while (read(fds[0], drain, sizeof(drain)) > 0)
+			;
+	}
+	flush_out();
+	kafka_release();
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -754,8 +1042,16 @@ main(int argc, char *argv[])
 		{ "offset-file",	required_argument,	NULL, 'S' },
 		{ "until",		required_argument,	NULL, 'u' },
 		{ "strict",		no_argument,		NULL, O_STRICT },
+		{ "property",		required_argument,	NULL, 'X' },
+		{ "kafka-config",	required_argument,	NULL, O_KAFKA_CONFIG },
+		{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 		{ NULL,			0,			NULL, 0 }
 	};
+	struct mlog_kafka_props props = { NULL, 0, 0 };
+	struct ktail kt;
+	const char *kafkaopt = NULL, *fileopt = NULL;
+	int64_t timeout = 10 * 1000000LL;
+	char msg[128];
 	struct mlog_watch *watch = NULL;
 	struct stat st;
 	struct part *p, *best;
@@ -768,8 +1064,24 @@ main(int argc, char *argv[])
 	T.term = '\n';
 	T.mode = OUT_VALUE;
 	T.commit = COMMIT_WRITTEN;
-	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJMm:n:o:p:S:u:",
+	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJMm:n:o:p:S:u:X:",
 	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+		case 'M':
+		case 'n':
+		case 'S':
+		case O_STRICT:
+			fileopt = c == 'm' ? "-m" : c == 'M' ? "-M" :
+			    c == 'n' ? "-n" : c == 'S' ? "-S" : "--strict";
+			break;
+		case 'X':
+		case O_KAFKA_CONFIG:
+		case O_TIMEOUT:
+			kafkaopt = c == 'X' ? "-X" : c == O_TIMEOUT ?
+			    "--timeout" : "--kafka-config";
+			break;
+		}
 		switch (c) {
 		case '0':
 			T.term = '\0';
@@ -847,6 +1159,28 @@ main(int argc, char *argv[])
 		case 'S':
 			ofile = optarg;
 			break;
+		case 'X':
+			if (mlog_kafka_props_arg(&props, optarg) < 0) {
+				warnx("-X: %s", mlog_kafka_strerror());
+				usage();
+			}
+			break;
+		case O_KAFKA_CONFIG:
+			if (mlog_kafka_props_file(&props, optarg) < 0)
+				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
+				    "%s", mlog_kafka_strerror());
+			break;
+		case O_TIMEOUT:
+			if (mlog_duration_arg("--timeout", optarg, 0, 0,
+			    &timeout, msg, sizeof(msg)) < 0) {
+				warnx("%s", msg);
+				usage();
+			}
+			if (timeout < 1000) {
+				warnx("--timeout: less than 1ms: %s", optarg);
+				usage();
+			}
+			break;
 		case 'u':
 			if (optarg[0] == '@') {
 				if (mlog_time_parse(optarg + 1, mlog_now_us(),
@@ -878,6 +1212,41 @@ main(int argc, char *argv[])
 	}
 	if (lines >= 0 && have_o) {
 		warnx("-n and -o cannot be used together");
+		usage();
+	}
+	if (mlog_log_is_kafka(argv[0])) {
+		if (group != NULL) {
+			warnx("-g: consumer groups on kafka:// are not yet "
+			    "supported");
+			usage();
+		}
+		if (fileopt != NULL) {
+			warnx("%s: only for a file log, not kafka://",
+			    fileopt);
+			usage();
+		}
+		T.tty = isatty(1);
+		if (mlog_out_init(&T.out, 1, 128 * 1024) < 0)
+			err(1, NULL);
+		catch_signals();
+		memset(&kt, 0, sizeof(kt));
+		kt.url = argv[0];
+		kt.props = &props;
+		kt.timeout = timeout;
+		kt.part = part;
+		kt.kind = kind;
+		kt.sv = sv;
+		kt.follow = follow;
+		kt.snap = snap;
+		kt.count = count;
+		kt.until_off = until_off;
+		kt.until_ts = until_ts;
+		tail_kafka(&kt);
+		mlog_kafka_props_free(&props);
+		return 0;
+	}
+	if (kafkaopt != NULL) {
+		warnx("%s: only for a kafka:// log", kafkaopt);
 		usage();
 	}
 

@@ -533,4 +533,89 @@ int		mlog_compact_partition(struct mlog_log *, uint32_t partition,
 		    const struct mlog_compact_opts *,
 		    struct mlog_compact_stat *, struct mlog_compact_error *err);
 
+/* ---- kafka.c: kafka://host:port[,host:port...]/topic via librdkafka ---- */
+/* librdkafka's types, for the calls that hand them over */
+struct rd_kafka_s;
+struct rd_kafka_topic_s;
+struct rd_kafka_message_s;
+
+#define MLOG_KAFKA_TOPIC_MAX	249
+
+/* The message of the last failure of an mlog_kafka_* call (static). */
+const char	*mlog_kafka_strerror(void);
+/* 1 when a log argument names a Kafka topic. */
+int		mlog_log_is_kafka(const char *arg);
+/* Kafka's rules: 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
+int		mlog_kafka_topic_valid(const char *topic, const char **why);
+/* Both strings malloc'd; free them with mlog_kafka_url_free(). */
+struct mlog_kafka_url {
+	char	*brokers;	/* host:port[,host:port...] */
+	char	*topic;
+};
+int		mlog_kafka_url_parse(const char *url, struct mlog_kafka_url *);
+void		mlog_kafka_url_free(struct mlog_kafka_url *);
+
+/* librdkafka properties in the order given: from a properties file
+ * (origin "FILE:LINE") or -X (origin "-X"); later ones win. */
+struct mlog_kafka_prop {
+	char	*key, *value, *origin;
+};
+struct mlog_kafka_props {
+	struct mlog_kafka_prop	*v;
+	size_t			 n, cap;
+};
+/* Properties whose values are never repeated in a message. */
+int		mlog_kafka_prop_secret(const char *key);
+int		mlog_kafka_props_set(struct mlog_kafka_props *, const char *key,
+		    const char *value, const char *origin);
+/* "key=value"; EINVAL when there is no '=' or no key (the message
+ * quotes what comes before an '=' only). */
+int		mlog_kafka_props_arg(struct mlog_kafka_props *, const char *kv);
+/* key=value lines, # comments, blank lines; EINVAL names FILE:LINE. */
+int		mlog_kafka_props_file(struct mlog_kafka_props *,
+		    const char *path);
+void		mlog_kafka_props_free(struct mlog_kafka_props *);
+
+/* A producer or consumer handle on one topic.  Opening sets
+ * bootstrap.servers from the URL, then the tools' defaults (producer:
+ * partitioner=murmur2_random, message.timeout.ms = timeout; consumer:
+ * no auto commit, end-of-partition events), then props, and fetches the topic's partition count
+ * (ENOENT: no such topic; ETIMEDOUT: no broker answered in time; EINVAL:
+ * a bad URL or property).  delivered, for a producer, is called for each
+ * delivery report from rd_kafka_poll() and rd_kafka_flush(). */
+#define MLOG_KAFKA_PRODUCER	1
+#define MLOG_KAFKA_CONSUMER	2
+struct mlog_kafka_opts {
+	int		 role;
+	int64_t		 timeout_us;	/* for every call to a broker */
+	const struct mlog_kafka_props *props;
+	void		(*delivered)(void *arg,
+			    const struct rd_kafka_message_s *);
+	void		*arg;
+};
+struct mlog_kafka;
+struct mlog_kafka *mlog_kafka_open(const char *url,
+		    const struct mlog_kafka_opts *);
+void		mlog_kafka_close(struct mlog_kafka *);
+/* The handle stays owned by k. */
+struct rd_kafka_s *mlog_kafka_handle(const struct mlog_kafka *);
+struct rd_kafka_topic_s *mlog_kafka_topic_handle(const struct mlog_kafka *);
+const char	*mlog_kafka_topic(const struct mlog_kafka *);
+uint32_t	mlog_kafka_partitions(const struct mlog_kafka *);
+int		mlog_kafka_timeout_ms(const struct mlog_kafka *);
+int		mlog_kafka_watermarks(struct mlog_kafka *, uint32_t partition,
+		    int64_t *low, int64_t *high);
+/* The offset of the first record with timestamp >= ts (microseconds,
+ * rounded up to Kafka's milliseconds), the high watermark when none. */
+int		mlog_kafka_offset_for_time(struct mlog_kafka *,
+		    uint32_t partition, int64_t ts, int64_t *offset);
+/* Ask a broker for the topic's metadata: 0 when one answers in time. */
+int		mlog_kafka_probe(struct mlog_kafka *);
+/* 1 when librdkafka said all brokers were down since the last call. */
+int		mlog_kafka_broker_down(struct mlog_kafka *);
+/* A consumed message as a record (timestamp in microseconds); r points
+ * into m. */
+void		mlog_kafka_record(const struct rd_kafka_message_s *m,
+		    struct mlog_record *r);
+
 #endif

@@ -7,7 +7,7 @@ set -eu
 
 pkgs="gcc make pkg-config libbsd-dev bats bats-assert bats-support mandoc
 	jq miller hyperfine procps coreutils logrotate
-	libpcre2-dev libsqlite3-dev sqlite3"
+	libpcre2-dev libsqlite3-dev sqlite3 librdkafka-dev kcat"
 case ${1-} in
 "") ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

@@ -4,6 +4,9 @@
 
 load test_helper
 
+USAGE='usage: mlog-stat [-hJr] [-p partition] [-X key=value]
+                 [--kafka-config file] [--timeout dur] log'
+
 T0=1700000000000000	# 2023-11-14T22:13:20Z, in microseconds
 H=3600000000		# an hour, in microseconds
 
@@ -285,11 +288,11 @@ EOF
 @test "mlog-stat: -h prints the help and exits 0" {
 	run mlog-stat -h
 	assert_success
-	assert_line -n 0 'usage: mlog-stat [-hJr] [-p partition] log'
+	assert_line -n 0 'usage: mlog-stat [-hJr] [-p partition] [-X key=value]'
 	assert_output --partial '--records'
 	run mlog-stat --help
 	assert_success
-	assert_line -n 0 'usage: mlog-stat [-hJr] [-p partition] log'
+	assert_line -n 0 'usage: mlog-stat [-hJr] [-p partition] [-X key=value]'
 }
 
 @test "mlog-stat: a missing log is an error" {
@@ -355,20 +358,22 @@ EOF
 	run mlog-stat -p x L
 	assert_failure 2
 	assert_line -n 0 'mlog-stat: --partition: invalid: x'
-	assert_line -n 1 'usage: mlog-stat [-hJr] [-p partition] log'
+	assert_line -n 1 'usage: mlog-stat [-hJr] [-p partition] [-X key=value]'
+	assert_line -n 2 '                 [--kafka-config file] [--timeout dur] log'
 }
 
 @test "mlog-stat: unknown options and a missing or extra log are usage errors" {
 	echo x | mlog-append L
 	run mlog-stat
 	assert_failure 2
-	assert_output 'usage: mlog-stat [-hJr] [-p partition] log'
+	assert_output "$USAGE"
 	run mlog-stat L L
 	assert_failure 2
-	assert_output 'usage: mlog-stat [-hJr] [-p partition] log'
+	assert_output "$USAGE"
 	run mlog-stat -x L
 	assert_failure 2
-	assert_output $'mlog-stat: invalid option -- \'x\'\nusage: mlog-stat [-hJr] [-p partition] log'
+	assert_output "mlog-stat: invalid option -- 'x'
+$USAGE"
 	run mlog-stat --bogus L
 	assert_failure 2
 	assert_line -n 0 "mlog-stat: unrecognized option '--bogus'"

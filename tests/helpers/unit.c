@@ -758,6 +758,59 @@ test_distinct(void)
 	mlog_distinct_free(&d);
 }
 
+static void
+test_kafka_url(void)
+{
+	struct mlog_kafka_url u;
+	struct mlog_kafka_props ps = { NULL, 0, 0 };
+	const char *why;
+	char long_topic[251];
+
+	CHECK(mlog_log_is_kafka("kafka://h:1/t") && !mlog_log_is_kafka("L") &&
+	    !mlog_log_is_kafka("kafka:/h:1/t"));
+	CHECK(mlog_kafka_url_parse("kafka://h:9092,10.0.0.2:1/a.b_c-D", &u) ==
+	    0 && strcmp(u.brokers, "h:9092,10.0.0.2:1") == 0 &&
+	    strcmp(u.topic, "a.b_c-D") == 0);
+	mlog_kafka_url_free(&u);
+	CHECK(mlog_kafka_url_parse("kafka://[::1]:9092/t", &u) == 0);
+	mlog_kafka_url_free(&u);
+	CHECK(mlog_kafka_url_parse("kafka://h/t", &u) < 0 && errno == EINVAL &&
+	    strcmp(mlog_kafka_strerror(), "bad broker address \"h\" "
+	    "(expected host:port)") == 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:0/t", &u) < 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:65536/t", &u) < 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1,/t", &u) < 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1", &u) < 0 &&
+	    strcmp(mlog_kafka_strerror(), "expected kafka://host:port"
+	    "[,host:port...]/topic") == 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1/", &u) < 0 &&
+	    strcmp(mlog_kafka_strerror(), "no topic name") == 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1/..", &u) < 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1/a/b", &u) < 0);
+	CHECK(mlog_kafka_url_parse("kafka://h:1/a b", &u) < 0);
+	memset(long_topic, 'x', 249);
+	long_topic[249] = '\0';
+	CHECK(mlog_kafka_topic_valid(long_topic, &why));
+	long_topic[249] = 'x';
+	long_topic[250] = '\0';
+	CHECK(!mlog_kafka_topic_valid(long_topic, &why) &&
+	    strcmp(why, "topic name longer than 249 characters") == 0);
+	CHECK(mlog_kafka_prop_secret("sasl.password") &&
+	    mlog_kafka_prop_secret("ssl.key.PASSWORD") &&
+	    mlog_kafka_prop_secret("sasl.oauthbearer.token.endpoint.url") &&
+	    mlog_kafka_prop_secret("sasl.jaas.config") &&
+	    !mlog_kafka_prop_secret("acks"));
+	CHECK(mlog_kafka_props_arg(&ps, " acks = all ") == 0 && ps.n == 1 &&
+	    strcmp(ps.v[0].key, "acks") == 0 &&
+	    strcmp(ps.v[0].value, "all") == 0 &&
+	    strcmp(ps.v[0].origin, "-X") == 0);
+	CHECK(mlog_kafka_props_arg(&ps, "a=b=c") == 0 &&
+	    strcmp(ps.v[1].value, "b=c") == 0);
+	CHECK(mlog_kafka_props_arg(&ps, "acks") < 0 && errno == EINVAL);
+	CHECK(mlog_kafka_props_arg(&ps, "=x") < 0 && errno == EINVAL);
+	mlog_kafka_props_free(&ps);
+}
+
 int
 main(void)
 {
@@ -771,6 +824,7 @@ main(void)
 	test_jscan();
 	test_qsketch();
 	test_distinct();
+	test_kafka_url();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -1,0 +1,325 @@
+#!/usr/bin/env bats
+# kafka://: interoperability with kcat and what a user sees when something
+# is wrong.  Runs against librdkafka's mock cluster (kafka_helper.bash).
+
+load test_helper
+load kafka_helper
+
+@test "kafka-mock: kcat reads back what kcat produced to a created topic" {
+	printf 'a:1\nb:2\n' | kcat -P -b "$KAFKA_ADDR" -t "$(topic 3)" -K: \
+		-X partitioner=murmur2_random
+	run timeout 20 kcat -C -b "$KAFKA_ADDR" -t "$(topic 3)" -e -q \
+		-f '%p %k %s\n'
+	assert_success
+	assert_output $'1 a 1\n2 b 2'
+}
+
+@test "kafka: kcat reads what mlog-append produced: same keys, values and partitions" {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		echo "key$i:value $i"
+	done >in
+	mlog-append -K : -O "$(kurl 3)" <in | paste -d' ' - in | cut -d' ' -f1,3- |
+		sed 's/:/ /' | sort >want
+	run timeout 20 kcat -C -b "$KAFKA_ADDR" -t "$(topic 3)" -e -q -f '%p %k %s\n'
+	assert_success
+	sort <<<"$output" >got
+	run diff want got
+	assert_success
+	assert_equal "$(wc -l <got)" 30
+}
+
+@test "kafka: mlog-tail reads what kcat produced, keys and partitions included" {
+	printf 'a:1\nb:2\nfoobar:3\n' |
+		kcat -P -b "$KAFKA_ADDR" -t "$(topic 3)" -K : -X partitioner=murmur2_random
+	run mlog-tail -F '%p %k %s\n' "$(kurl 3)"
+	assert_success
+	run sort <<<"$output"
+	assert_output $'0 foobar 3\n1 a 1\n2 b 2'
+}
+
+@test "kafka: kcat sees the timestamps of -J envelopes, in milliseconds" {
+	echo '{"timestamp":1700000000123456,"key":"k","value":"v"}' |
+		mlog-append -J "$(kurl 1)"
+	run timeout 20 kcat -C -b "$KAFKA_ADDR" -t "$(topic 1)" -e -q -f '%T %k %s\n'
+	assert_output '1700000000123 k v'
+	run mlog-tail -F '%T\n' -J "$(kurl 1)"
+	assert_output '{"offset":0,"partition":0,"timestamp":1700000000123000,"key":"k","value":"v"}'
+}
+
+@test "kafka: a malformed URL is a usage error saying what is wrong" {
+	run mlog-tail kafka://host/t
+	assert_failure 2
+	assert_output 'mlog-tail: kafka://host/t: bad broker address "host" (expected host:port)'
+	run mlog-append kafka://h:1 </dev/null
+	assert_failure 2
+	assert_output 'mlog-append: kafka://h:1: expected kafka://host:port[,host:port...]/topic'
+	run mlog-stat kafka://h:1/
+	assert_failure 2
+	assert_output 'mlog-stat: kafka://h:1/: no topic name'
+	run mlog-tail kafka://h:1,h:0/t
+	assert_failure 2
+	assert_output 'mlog-tail: kafka://h:1,h:0/t: bad broker address "h:0" (expected host:port)'
+	run mlog-tail 'kafka://h:1/a%b'
+	assert_failure 2
+	assert_output 'mlog-tail: kafka://h:1/a%b: a topic name has only the characters a-z A-Z 0-9 . _ -'
+	run mlog-tail kafka://h:1/..
+	assert_failure 2
+	assert_output 'mlog-tail: kafka://h:1/..: topic name cannot be "." or ".."'
+	run mlog-tail "kafka://h:1/$(printf 'x%.0s' {1..250})"
+	assert_failure 2
+	assert_output --partial ': topic name longer than 249 characters'
+}
+
+@test "kafka: the mock cluster creates an unknown topic on demand, as auto.create.topics.enable does" {
+	run mlog-stat "kafka://$KAFKA_ADDR/$(topic 1)-new"
+	assert_success
+	assert_line 'partitions  4'
+	assert_line 'records     0'
+	run mlog-tail "kafka://$KAFKA_ADDR/$(topic 1)-new2"
+	assert_success
+	assert_output ''
+}
+
+@test "kafka: a topic the cluster does not have is an error" {
+	local addr
+	addr=$(kafka_start k2 -t other:1 -u gone)
+	run mlog-tail "kafka://$addr/gone"
+	assert_failure 1
+	assert_output "mlog-tail: kafka://$addr/gone: topic gone does not exist"
+	run mlog-stat "kafka://$addr/gone"
+	assert_failure 1
+	assert_output "mlog-stat: kafka://$addr/gone: topic gone does not exist"
+	run mlog-append "kafka://$addr/gone" <<<x
+	assert_failure 1
+	assert_output "mlog-append: kafka://$addr/gone: topic gone does not exist"
+	kafka_stop k2
+}
+
+@test "kafka: an unknown or bad -X property is an error naming it" {
+	run mlog-tail -X no.such=1 "$(kurl 1)"
+	assert_failure 2
+	assert_output "mlog-tail: $(kurl 1): -X: no.such: unknown property"
+	run mlog-append -X enable.idempotence=maybe "$(kurl 1)" </dev/null
+	assert_failure 2
+	assert_output "mlog-append: $(kurl 1): -X: enable.idempotence: Expected bool value for \"enable.idempotence\": true or false"
+	run mlog-stat -X acks "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-stat: -X: expected key=value: acks'
+}
+
+@test "kafka: the value of a secret property is never echoed" {
+	run mlog-tail -X sasl.password=hunter2 -X my.secret=hunter2 "$(kurl 1)"
+	assert_failure 2
+	assert_output "mlog-tail: $(kurl 1): -X: my.secret: unknown property"
+	printf 'sasl.jaas.config hunter2\n' >bad.conf
+	run mlog-stat --kafka-config bad.conf "$(kurl 1)"
+	assert_failure 2
+	assert_output 'mlog-stat: --kafka-config: bad.conf:1: expected key=value'
+	refute_output --partial hunter2
+	# librdkafka's own messages quote values: a secret's is blanked out
+	run mlog-stat -X security.protocol=sasl_plaintext -X sasl.mechanism=HUNTER2 \
+		-X sasl.password=HUNTER2 "$(kurl 1)"
+	assert_failure 2
+	assert_output "mlog-stat: $(kurl 1): Unsupported SASL mechanism: *******"
+	run mlog-tail -X =hunter2 "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -X: expected key=value: '
+}
+
+@test "kafka: --kafka-config reads key=value lines, comments and blank lines; errors name the line" {
+	printf '# the client\n\n  client.id = mstreams-test\nacks=all\n' >good.conf
+	echo x | mlog-append --kafka-config good.conf "$(kurl 1)"
+	run mlog-tail --kafka-config good.conf "$(kurl 1)"
+	assert_success
+	assert_output 'x'
+	printf 'client.id=a\nno.such.thing=1\n' >bad.conf
+	run mlog-tail --kafka-config bad.conf "$(kurl 1)"
+	assert_failure 2
+	assert_output "mlog-tail: $(kurl 1): bad.conf:2: no.such.thing: unknown property"
+	run mlog-tail --kafka-config missing.conf "$(kurl 1)"
+	assert_failure 1
+	assert_output 'mlog-tail: --kafka-config: missing.conf: No such file or directory'
+}
+
+@test "kafka: an unreachable broker is an error within --timeout" {
+	run timeout 10 mlog-tail --timeout 1s kafka://127.0.0.1:1/t
+	assert_failure 1
+	assert_output 'mlog-tail: kafka://127.0.0.1:1/t: no broker answered within the timeout (1000 ms); last error: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused'
+	run timeout 10 mlog-append --timeout 500ms kafka://127.0.0.1:1/t <<<x
+	assert_failure 1
+	assert_output 'mlog-append: kafka://127.0.0.1:1/t: no broker answered within the timeout (500 ms); last error: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused'
+	run timeout 10 mlog-stat --timeout 1s kafka://127.0.0.1:1/t
+	assert_failure 1
+	assert_output 'mlog-stat: kafka://127.0.0.1:1/t: no broker answered within the timeout (1000 ms); last error: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused'
+}
+
+@test "kafka: mlog-tail -f exits 1 when the brokers are gone for --timeout" {
+	local addr pid st=0
+	addr=$(kafka_start k2 -t t:1)
+	echo one | mlog-append "kafka://$addr/t"
+	mlog-tail -f --timeout 1s "kafka://$addr/t" >out 2>err 3>&- &
+	pid=$!
+	wait_for lines_in out 1
+	kafka_stop k2
+	timeout 10 tail --pid="$pid" -f /dev/null
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	run cat out
+	assert_output one
+	# which broker connection failed last depends on timing
+	run cat err
+	assert_output --regexp "^mlog-tail: kafka://$addr/t: lost the brokers: no broker answered within the timeout \\(1000 ms\\); last error: 127\\.0\\.0\\.1:[0-9]+/(bootstrap|1): (Connect to ipv4#127\\.0\\.0\\.1:[0-9]+ failed: Connection refused|Disconnected.*)\$"
+}
+
+@test "kafka: records not delivered within --timeout fail naming their input lines" {
+	local addr pid st=0
+	addr=$(kafka_start k2 -t t:1)
+	mkfifo in
+	mlog-append -O --timeout 1s "kafka://$addr/t" <in >out 2>err 3>&- &
+	pid=$!
+	exec 5>in
+	echo one >&5
+	wait_for lines_in out 1
+	kafka_stop k2
+	# one write (not bash's printf, which writes line by line): one batch
+	env printf 'two\nthree\n' >&5
+	exec 5>&-
+	timeout 20 tail --pid="$pid" -f /dev/null
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	run cat out err
+	assert_output "0 0
+mlog-append: kafka://$addr/t: input lines 2-3 not appended: no delivery within the timeout
+mlog-append: kafka://$addr/t: stopped after input line 3"
+}
+
+@test "kafka: a record the broker refuses fails naming its input line" {
+	{
+		echo small
+		head -c 1100000 /dev/zero | tr '\0' a
+		echo
+		echo later
+	} >in
+	run mlog-append -m 2M -O "$(kurl 1)" <in
+	assert_failure 1
+	assert_output "0 0
+mlog-append: $(kurl 1): input line 2 not appended: Broker: Message size too large
+mlog-append: $(kurl 1): stopped after input line 2"
+	run mlog-tail "$(kurl 1)"
+	assert_output 'small'
+}
+
+@test "kafka: options of a file log are usage errors with kafka://" {
+	run mlog-append -P 3 "$(kurl 1)" </dev/null
+	assert_failure 2
+	assert_line -n 0 'mlog-append: -P: only for a file log, not kafka://'
+	run mlog-append --retain-size 1M "$(kurl 1)" </dev/null
+	assert_failure 2
+	assert_line -n 0 'mlog-append: --retain-size: only for a file log, not kafka://'
+	run mlog-tail -S pos "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -S: only for a file log, not kafka://'
+	run mlog-tail -n 3 "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -n: only for a file log, not kafka://'
+	run mlog-stat -r "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-stat: -r: only for a file log, not kafka://'
+}
+
+@test "kafka: mlog-tail -g is not yet supported on kafka://" {
+	run mlog-tail -g grp "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -g: consumer groups on kafka:// are not yet supported'
+}
+
+@test "kafka: the kafka options are usage errors with a file log" {
+	mlog-append L </dev/null
+	run mlog-tail -X acks=all L
+	assert_failure 2
+	assert_line -n 0 'mlog-tail: -X: only for a kafka:// log'
+	run mlog-append --timeout 1s L </dev/null
+	assert_failure 2
+	assert_line -n 0 'mlog-append: --timeout: only for a kafka:// log'
+	run mlog-stat --kafka-config /dev/null L
+	assert_failure 2
+	assert_line -n 0 'mlog-stat: --kafka-config: only for a kafka:// log'
+}
+
+@test "kafka: --partition beyond the topic is a usage error" {
+	run mlog-tail -p 3 "$(kurl 3)"
+	assert_failure 2
+	assert_output "mlog-tail: --partition: 3 is out of range (the log has 3 partitions)"
+	run mlog-append -p 1 "$(kurl 1)" <<<x
+	assert_failure 2
+	assert_output "mlog-append: --partition: 1 is out of range (the log has 1 partition)"
+}
+
+@test "kafka: mlog-stat shows partitions, watermarks and counts" {
+	printf '{"partition":1,"value":"a"}\n{"partition":1,"value":"b"}\n{"partition":2,"value":"c"}\n' |
+		mlog-append -J "$(kurl 3)"
+	run mlog-stat "$(kurl 3)"
+	assert_success
+	assert_output "log         $(kurl 3)
+partitions  3
+segments    -
+records     3
+size        -
+first time  -
+last time   -
+
+PARTITION  SEGMENTS  FIRST  LAST  RECORDS  SIZE  FIRST-TIME  LAST-TIME
+        0         -      -     -        0     -  -           -
+        1         -      0     1        2     -  -           -
+        2         -      0     0        1     -  -           -"
+	run mlog-stat -J -p 1 "$(kurl 3)"
+	assert_output "{\"log\":\"$(kurl 3)\",\"partition_count\":3,\"segments\":null,\"records\":2,\"bytes\":null,\"first_timestamp\":null,\"last_timestamp\":null,\"partitions\":[{\"partition\":1,\"segments\":null,\"first_offset\":0,\"last_offset\":1,\"end_offset\":2,\"records\":2,\"bytes\":null,\"first_timestamp\":null,\"last_timestamp\":null}],\"groups\":[]}"
+}
+
+@test "kafka: --fsync=always asks for idempotent, fully acknowledged produce" {
+	printf 'a\nb\n' | mlog-append --fsync=always -O "$(kurl 1)" >out
+	run cat out
+	assert_output $'0 0\n0 1'
+	# librdkafka refuses idempotence without acks=all: the mapping is there
+	run mlog-append --fsync=always -X acks=1 "$(kurl 1)" </dev/null
+	assert_failure 2
+	assert_output "mlog-append: $(kurl 1): \`acks\` must be set to \`all\` when \`enable.idempotence\` is true"
+	# and a user's property wins over it
+	run mlog-append --fsync=always -X enable.idempotence=false -X acks=1 "$(kurl 1)" </dev/null
+	assert_success
+}
+
+@test "kafka: mlog-offset does not take kafka:// yet" {
+	run mlog-offset "$(kurl 1)" show
+	assert_failure 2
+	assert_line -n 0 "mlog-offset: $(kurl 1): kafka:// logs are not yet supported"
+}
+
+@test "kafka: records without a key go to one partition per batch" {
+	printf 'a\nb\nc\nd\n' | mlog-append -O "$(kurl 3)" >out
+	run sh -c 'cut -d" " -f1 out | uniq | wc -l'
+	assert_output 1
+	run mlog-tail -e "$(kurl 3)"
+	assert_output $'a\nb\nc\nd'
+}
+
+@test "kafka: a bad --timeout is a usage error" {
+	run mlog-tail --timeout soon "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 "mlog-tail: --timeout: bad duration 'soon' (a number and a unit: 500ms, 10s, 5m, 2h, 7d)"
+	run mlog-stat --timeout 0 "$(kurl 1)"
+	assert_failure 2
+	assert_line -n 0 'mlog-stat: --timeout: the duration must be more than 0'
+}
+
+@test "kafka: --help lists the kafka options" {
+	local cmd
+	for cmd in mlog-append mlog-tail mlog-stat; do
+		run "$cmd" --help
+		assert_success
+		assert_output --partial '  -X, --property=KEY=VALUE kafka://: set a librdkafka property'
+		assert_output --partial '      --kafka-config=FILE  kafka://: read librdkafka properties from FILE'
+		assert_output --partial '      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)'
+	done
+}
