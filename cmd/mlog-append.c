@@ -707,7 +707,7 @@ main(int argc, char *argv[])
 	uint64_t size;
 	size_t cap = READ_SIZE, start = 0, len = 0;
 	ssize_t n;
-	int c, eof = 0;
+	int c, rc, eof = 0;
 
 	A.sep = '\n';
 	A.fixed = -1;
@@ -809,25 +809,15 @@ main(int argc, char *argv[])
 			parse_fsync(optarg);
 			break;
 		case 'X':
-			if (mlog_kafka_props_arg(&props, optarg) < 0) {
-				warnx("-X: %s", mlog_kafka_strerror());
-				usage();
-			}
-			break;
 		case O_KAFKA_CONFIG:
-			if (mlog_kafka_props_file(&props, optarg) < 0)
-				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
-				    "%s", mlog_kafka_strerror());
-			break;
 		case O_TIMEOUT:
-			if (mlog_duration_arg("--timeout", optarg, 0, 0,
-			    &timeout, msg, sizeof(msg)) < 0) {
+			if ((rc = mlog_kafka_option(&props, c == 'X' ? "-X" :
+			    c == O_TIMEOUT ? "--timeout" : "--kafka-config",
+			    optarg, &timeout, msg, sizeof(msg))) != 0) {
 				warnx("%s", msg);
-				usage();
-			}
-			if (timeout < 1000) {
-				warnx("--timeout: less than 1ms: %s", optarg);
-				usage();
+				if (rc == MLOG_KAFKA_OPT_USAGE)
+					usage();
+				exit(rc);
 			}
 			break;
 		case O_RETAIN_AGE:

@@ -620,34 +620,22 @@ main(int argc, char *argv[])
 	int64_t part = -1, timeout = 10 * 1000000LL;
 	char msg[128];
 	uint32_t i;
-	int c, json = 0;
+	int c, rc, json = 0;
 
 	while ((c = getopt_long(argc, argv, "hJp:rX:", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'X':
-			kafkaopt = "-X";
-			if (mlog_kafka_props_arg(&props, optarg) < 0) {
-				warnx("-X: %s", mlog_kafka_strerror());
-				usage();
-			}
-			break;
 		case O_KAFKA_CONFIG:
-			kafkaopt = "--kafka-config";
-			if (mlog_kafka_props_file(&props, optarg) < 0)
-				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
-				    "%s", mlog_kafka_strerror());
-			break;
 		case O_TIMEOUT:
-			kafkaopt = "--timeout";
-			if (mlog_duration_arg("--timeout", optarg, 0, 0,
-			    &timeout, msg, sizeof(msg)) < 0) {
+			kafkaopt = c == 'X' ? "-X" : c == O_TIMEOUT ?
+			    "--timeout" : "--kafka-config";
+			if ((rc = mlog_kafka_option(&props, kafkaopt, optarg,
+			    &timeout, msg, sizeof(msg))) != 0) {
 				warnx("%s", msg);
-				usage();
-			}
-			if (timeout < 1000) {
-				warnx("--timeout: less than 1ms: %s", optarg);
-				usage();
+				if (rc == MLOG_KAFKA_OPT_USAGE)
+					usage();
+				exit(rc);
 			}
 			break;
 		case 'h':

@@ -1059,7 +1059,7 @@ main(int argc, char *argv[])
 	uint64_t count = 0, emitted = 0, until_off = UINT64_MAX, skip = 0;
 	int64_t sv = 0, lines = -1, until_ts = INT64_MAX, part = -1, now;
 	uint32_t i;
-	int c, follow = 0, snap = 0, kind = 'b', any, have_o = 0;
+	int c, rc, follow = 0, snap = 0, kind = 'b', any, have_o = 0;
 
 	T.term = '\n';
 	T.mode = OUT_VALUE;
@@ -1160,25 +1160,15 @@ main(int argc, char *argv[])
 			ofile = optarg;
 			break;
 		case 'X':
-			if (mlog_kafka_props_arg(&props, optarg) < 0) {
-				warnx("-X: %s", mlog_kafka_strerror());
-				usage();
-			}
-			break;
 		case O_KAFKA_CONFIG:
-			if (mlog_kafka_props_file(&props, optarg) < 0)
-				errx(errno == EINVAL ? 2 : 1, "--kafka-config: "
-				    "%s", mlog_kafka_strerror());
-			break;
 		case O_TIMEOUT:
-			if (mlog_duration_arg("--timeout", optarg, 0, 0,
-			    &timeout, msg, sizeof(msg)) < 0) {
+			if ((rc = mlog_kafka_option(&props, c == 'X' ? "-X" :
+			    c == O_TIMEOUT ? "--timeout" : "--kafka-config",
+			    optarg, &timeout, msg, sizeof(msg))) != 0) {
 				warnx("%s", msg);
-				usage();
-			}
-			if (timeout < 1000) {
-				warnx("--timeout: less than 1ms: %s", optarg);
-				usage();
+				if (rc == MLOG_KAFKA_OPT_USAGE)
+					usage();
+				exit(rc);
 			}
 			break;
 		case 'u':

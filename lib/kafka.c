@@ -246,6 +246,31 @@ mlog_kafka_props_arg(struct mlog_kafka_props *ps, const char *arg)
 }
 
 int
+mlog_kafka_option(struct mlog_kafka_props *ps, const char *opt,
+    const char *arg, int64_t *timeout, char *err, size_t len)
+{
+	if (strcmp(opt, "-X") == 0) {
+		if (mlog_kafka_props_arg(ps, arg) == 0)
+			return 0;
+		snprintf(err, len, "-X: %s", mlog_kafka_strerror());
+		return MLOG_KAFKA_OPT_USAGE;
+	}
+	if (strcmp(opt, "--kafka-config") == 0) {
+		if (mlog_kafka_props_file(ps, arg) == 0)
+			return 0;
+		snprintf(err, len, "--kafka-config: %s", mlog_kafka_strerror());
+		return errno == EINVAL ? 2 : 1;
+	}
+	if (mlog_duration_arg(opt, arg, 0, 0, timeout, err, len) < 0)
+		return MLOG_KAFKA_OPT_USAGE;
+	if (*timeout < 1000) {
+		snprintf(err, len, "%s: less than 1ms: %s", opt, arg);
+		return MLOG_KAFKA_OPT_USAGE;
+	}
+	return 0;
+}
+
+int
 mlog_kafka_props_file(struct mlog_kafka_props *ps, const char *path)
 {
 	FILE *f;

@@ -575,6 +575,13 @@ int		mlog_kafka_props_arg(struct mlog_kafka_props *, const char *kv);
 int		mlog_kafka_props_file(struct mlog_kafka_props *,
 		    const char *path);
 void		mlog_kafka_props_free(struct mlog_kafka_props *);
+/* An option every kafka:// command takes, named opt: "-X", "--kafka-config"
+ * or "--timeout" (into *timeout).  Returns 0, or on a bad value the
+ * message in err and the exit status: 1 or 2, or MLOG_KAFKA_OPT_USAGE for
+ * a usage error that shows the usage text. */
+#define MLOG_KAFKA_OPT_USAGE	(-2)
+int		mlog_kafka_option(struct mlog_kafka_props *, const char *opt,
+		    const char *arg, int64_t *timeout, char *err, size_t len);
 
 /* A producer or consumer handle on one topic.  Opening sets
  * bootstrap.servers from the URL, then the tools' defaults (producer:

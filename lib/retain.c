@@ -26,42 +26,13 @@ struct seginfo {
 	uint64_t	bytes;
 };
 
-/* The newest timestamp in a sealed segment: the index gives it up to its
+/* A scan of a segment to its end: its newest timestamp (s->maxts) and the
+ * offset after its last record (s->next).  The index gives them up to its
  * last entry, a scan the rest. */
 static int
-seg_maxts(int partfd, uint64_t base, int64_t *maxts)
+seg_tail(int partfd, uint64_t base, struct seg_scan *s)
 {
 	char name[NAME_LEN];
-	struct seg_scan s;
-	struct stat st;
-	int segfd, idxfd, rc;
-
-	mlog_segment_name(name, sizeof(name), base, "log");
-	if ((segfd = openat(partfd, name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) < 0)
-		return -1;
-	mlog_segment_name(name, sizeof(name), base, "idx");
-	idxfd = openat(partfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	rc = fstat(segfd, &st);
-	if (rc == 0)
-		rc = seg_scan_from_index(segfd, idxfd, base,
-		    (uint64_t)st.st_size, 0, &s);
-	if (rc == 0)
-		rc = seg_scan_run(segfd, &s, (uint64_t)st.st_size, -1);
-	if (idxfd >= 0)
-		close(idxfd);
-	close(segfd);
-	if (rc == 0)
-		*maxts = s.maxts;
-	return rc;
-}
-
-/* One past the last offset of the partition's last segment. */
-static int
-seg_end(int partfd, uint64_t base, uint64_t *end)
-{
-	char name[NAME_LEN];
-	struct seg_scan s;
 	struct stat st;
 	int segfd, idxfd, rc;
 
@@ -73,16 +44,25 @@ seg_end(int partfd, uint64_t base, uint64_t *end)
 	idxfd = openat(partfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	rc = fstat(segfd, &st);
 	if (rc == 0 && (uint64_t)st.st_size < MLOG_SEG_HDR)
-		seg_scan_init(&s, base);
+		seg_scan_init(s, base);
 	else if (rc == 0 && (rc = seg_scan_from_index(segfd, idxfd, base,
-	    (uint64_t)st.st_size, 0, &s)) == 0)
-		rc = seg_scan_run(segfd, &s, (uint64_t)st.st_size, -1);
+	    (uint64_t)st.st_size, 0, s)) == 0)
+		rc = seg_scan_run(segfd, s, (uint64_t)st.st_size, -1);
 	if (idxfd >= 0)
 		close(idxfd);
 	close(segfd);
-	if (rc == 0)
-		*end = s.next;
 	return rc;
+}
+
+static int
+seg_maxts(int partfd, uint64_t base, int64_t *maxts)
+{
+	struct seg_scan s;
+
+	if (seg_tail(partfd, base, &s) < 0)
+		return -1;
+	*maxts = s.maxts;
+	return 0;
 }
 
 static int
@@ -107,6 +87,7 @@ trim_locked(struct mlog_log *log, uint32_t pn,
 {
 	int partfd = log->partfd[pn];
 	struct mlog_trim_seg t;
+	struct seg_scan tail;
 	struct seginfo *segs = NULL;
 	uint64_t *bases = NULL, start, end = 0, after, firstkept;
 	char name[NAME_LEN];
@@ -137,8 +118,9 @@ trim_locked(struct mlog_log *log, uint32_t pn,
 		segs[i].bytes = (uint64_t)st.st_size;
 		after += segs[i].bytes;
 	}
-	if (seg_end(partfd, bases[n - 1], &end) < 0)
+	if (seg_tail(partfd, bases[n - 1], &tail) < 0)
 		goto out;
+	end = tail.next;
 	/* which segments go: oldest first, while one of the limits says so */
 	for (go = 0; go + 1 < n; go++) {
 		after -= segs[go].bytes;	/* bytes of the newer segments */
