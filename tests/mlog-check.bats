@@ -22,9 +22,10 @@ xor() {
 
 # put FILE POS BYTES VALUE: VALUE as a little-endian integer of BYTES bytes.
 put() {
-	local s= i
+	local s= b i
 	for ((i = 0; i < $3; i++)); do
-		s=$s$(printf '\\%03o' $((($4 >> (8 * i)) & 255)))
+		printf -v b '\\%03o' $((($4 >> (8 * i)) & 255))
+		s=$s$b
 	done
 	printf "$s" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
@@ -280,10 +281,15 @@ L: 1 partition, 10 segments, 300 records, 9732 bytes checked: 3 problems, 0 noti
 }
 
 @test "mlog-check: offsets missing within a segment and offsets going backwards" {
+	local -a P
 	seq300 L
+	# the positions of the records of segment 32, read once
+	while read -r o p; do
+		P[o]=$p
+	done < <(seg-map L | awk '$1 == 0 && $2 == "'"$(seg 32)"'.log" { print $5, $3 }')
 	cp -r L A
 	for o in 40 41 42 43; do
-		p=$(pos L 0 $o)
+		p=${P[o]}
 		put A/p0/$(seg 32).log $((p + 4)) 8 $((o + 20))
 	done
 	# a run of damaged fields: two lines, not one per record
@@ -295,21 +301,21 @@ A: 1 partition, 10 segments, 300 records, 9732 bytes checked: 2 problems, 0 noti
 	rm -rf A
 	cp -r L A
 	for ((o = 40; o < 64; o++)); do
-		put A/p0/$(seg 32).log $(($(pos L 0 $o) + 4)) 8 $((o + 3))
+		put A/p0/$(seg 32).log $((${P[o]} + 4)) 8 $((o + 3))
 	done
 	run mlog-check A
 	assert_failure 1
-	assert_output "A: partition 0: $(seg 32).log: offsets 40..42 (byte $(pos L 0 40)): missing (the next record has offset 43)
+	assert_output "A: partition 0: $(seg 32).log: offsets 40..42 (byte ${P[40]}): missing (the next record has offset 43)
 A: partition 0: $(seg 32).log: offsets 64..66: also in the next segment ($(seg 64).log)
 A: 1 partition, 10 segments, 300 records, 9732 bytes checked: 2 problems, 0 notices"
 	rm -rf A
 	cp -r L A
 	for ((o = 40; o < 64; o++)); do
-		put A/p0/$(seg 32).log $(($(pos L 0 $o) + 4)) 8 $((o - 2))
+		put A/p0/$(seg 32).log $((${P[o]} + 4)) 8 $((o - 2))
 	done
 	run mlog-check A
 	assert_failure 1
-	assert_output "A: partition 0: $(seg 32).log: offset 38 (byte $(pos L 0 40)): offset went backwards (expected 40)
+	assert_output "A: partition 0: $(seg 32).log: offset 38 (byte ${P[40]}): offset went backwards (expected 40)
 A: partition 0: $(seg 32).log: offsets 62..63: missing: the next segment begins at offset 64
 A: 1 partition, 10 segments, 300 records, 9732 bytes checked: 2 problems, 0 notices"
 }
