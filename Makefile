@@ -98,8 +98,10 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) test
 
+# The loops that repeat one behaviour run a quarter of their iterations
+# (MLOG_TEST_SCALE, tests/test_helper.bash): check ran them all.
 check-asan: deps
-	$(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	MLOG_TEST_SCALE=25 $(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
 # libFuzzer runs of FUZZTIME seconds per target, in build-fuzz/: corpus-NAME

@@ -587,6 +587,7 @@ L: 1 partition, 10 segments, 300 records, 9732 bytes checked: 0 problems, 5 noti
 	size=$(stat -c %s L/p0/$f)
 	p=$(pos L 0 299)
 	for ((cut = p + 1; cut < size; cut++)); do
+		((cut - p < 2 || cut + 1 == size)) || sampled $((cut - p)) || continue
 		rm -rf C
 		cp -r L C
 		truncate -s $cut C/p0/$f
@@ -604,6 +605,7 @@ C: 1 partition, 10 segments, 299 records, $((9732 - size + cut)) bytes checked: 
 	p=$(pos L 0 299)
 	mlog-tail -e L | head -n 299 >want
 	for ((cut = p + 1; cut < size; cut++)); do
+		((cut - p < 2 || cut + 1 == size)) || sampled $((cut - p)) || continue
 		rm -rf C
 		cp -r L C
 		truncate -s $cut C/p0/$f
@@ -868,8 +870,8 @@ L: 1 partition, 1 segment, 491 records, $((end + 2)) bytes checked: 1 problem, 1
 
 # ---------------------------------------------------------------- flips
 
-# One log, 200 copies, one random bit flipped in the records of a random
-# segment of each (seeded: the seed of a failure reproduces it).  The check
+# One log, 200 copies (scaled), one random bit flipped in the records of a
+# random segment of each (seeded: the seed of a failure reproduces it).  The check
 # must fail and name the partition, segment and offset of the record that
 # held the bit (or a range holding it), and nothing in any other segment.
 @test "mlog-check: a bit flipped anywhere in the records is found and named by its record" {
@@ -895,7 +897,7 @@ L: 1 partition, 1 segment, 491 records, $((end + 2)) bytes checked: 1 problem, 1
 	    { k = $1 " " $2; if (!(k in end)) segs[n++] = k; end[k] = $3 + $4
 	      lo[NR] = $3; hi[NR] = $3 + $4; key[NR] = k; off[NR] = $5 }
 	    END {
-		for (s = 1; s <= 200; s++) {
+		for (s = 1; s <= copies; s++) {
 			srand(s)
 			k = segs[int(rand() * n)]
 			b = 24 + int(rand() * (end[k] - 24))
@@ -911,8 +913,8 @@ L: 1 partition, 1 segment, 491 records, $((end + 2)) bytes checked: 1 problem, 1
 			v += int(v / 2 ^ bit) % 2 ? -(2 ^ bit) : 2 ^ bit
 			printf "%d %s %d %d %d %03o\n", s, k, b, bit, off[i], v
 		}
-	    }' map >flips
-	assert_equal "$(wc -l <flips)" 200
+	    }' copies="$(scaled 200 20)" map >flips
+	assert_equal "$(wc -l <flips)" "$(scaled 200 20)"
 	# three processes a copy: the machine may be slow to start them
 	while read -r s part f b bit off new; do
 		cp -r L C$s
@@ -954,7 +956,8 @@ L: 1 partition, 1 segment, 491 records, $((end + 2)) bytes checked: 1 problem, 1
 	exec 7<>fifo
 	mlog-append L <fifo 3>&- 7>&- &
 	pid=$!
-	for ((r = 0; r < 40; r++)); do
+	bursts=$(scaled 40 10)
+	for ((r = 0; r < bursts; r++)); do
 		seq $((r * 100)) $((r * 100 + 99)) | sed "s/^/burst $r line /" >&7
 		run mlog-check -q L
 		assert_success

@@ -20,7 +20,8 @@ appender() {
 }
 
 @test "mview: kill -9 of build -f at random moments while records are appended loses and repeats nothing" {
-	local runs=50 r pid rc delay seed killed=0 total
+	local runs r pid rc delay seed killed=0 total
+	runs=$(scaled 50 10)
 	seed=${MLOG_CRASH_SEED:-$SRANDOM}
 	RANDOM=$seed
 	echo "seed $seed (rerun with MLOG_CRASH_SEED=$seed)"

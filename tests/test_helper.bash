@@ -15,6 +15,31 @@ unset -v _f
 PATH="$MLOG_BIN:$MLOG_HELPERS:$PATH"
 export PATH MLOG_BIN MLOG_HELPERS
 
+# MLOG_TEST_SCALE: the percentage of their iterations run by the loops that
+# repeat one behaviour many times (kill -9 at random moments, a cut at
+# every byte, a bit flipped in each of 200 copies). 100, the default, runs
+# them all; `make check-asan` sets 25, as the sanitized binaries are several
+# times slower and `make check` has run them in full; above 100 soaks.
+: "${MLOG_TEST_SCALE:=100}"
+[[ $MLOG_TEST_SCALE =~ ^[1-9][0-9]*$ ]] || {
+	echo "MLOG_TEST_SCALE=$MLOG_TEST_SCALE: expected a percentage (1, 2, ...)" >&2
+	exit 1
+}
+export MLOG_TEST_SCALE
+
+# scaled N [MIN]: N iterations at MLOG_TEST_SCALE percent, at least MIN
+# (default 1).
+scaled() {
+	local n=$(($1 * MLOG_TEST_SCALE / 100)) min=${2:-1}
+	echo $((n > min ? n : min))
+}
+
+# sampled I: true for every I at MLOG_TEST_SCALE 100 or more; below, for
+# one I in 100/MLOG_TEST_SCALE (every fourth at 25), counting from 0.
+sampled() {
+	((MLOG_TEST_SCALE >= 100 || $1 % (100 / MLOG_TEST_SCALE) == 0))
+}
+
 # Every test works inside its own temporary directory.
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
