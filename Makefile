@@ -104,6 +104,13 @@ check-asan: deps
 	MLOG_TEST_SCALE=25 $(MAKE) test O=build-asan B=build-asan/bin LIBA=build-asan/libmlog.a CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
+# The binaries under valgrind: tests/valgrind/, a few invocations of each.
+.PHONY: check-valgrind
+check-valgrind: deps
+	@sh scripts/deps.sh valgrind
+	$(MAKE) all
+	MLOG_BIN=$(abspath $(B)) MLOG_HELPERS=$(abspath $(O)/helpers) bats tests/valgrind
+
 # libFuzzer runs of FUZZTIME seconds per target, in build-fuzz/: corpus-NAME
 # keeps what they find, crashes/ what fails (a crash ends a target's run; an
 # out-of-memory or a timeout is recorded and the run goes on).  It fails

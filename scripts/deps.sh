@@ -2,7 +2,7 @@
 # Install the Debian packages mstreams builds, tests and benchmarks with,
 # when any is missing: apt-get, through sudo when not root.  With the
 # argument "fuzz", also clang and its libFuzzer and sanitizer runtimes
-# (make fuzz).
+# (make fuzz); with "valgrind", also valgrind (make check-valgrind).
 set -eu
 
 pkgs="gcc make pkg-config libbsd-dev bats bats-assert bats-support mandoc
@@ -11,7 +11,8 @@ pkgs="gcc make pkg-config libbsd-dev bats bats-assert bats-support mandoc
 case ${1-} in
 "") ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
-*) echo "usage: deps.sh [fuzz]" >&2; exit 2 ;;
+valgrind) pkgs="$pkgs valgrind" ;;
+*) echo "usage: deps.sh [fuzz | valgrind]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
