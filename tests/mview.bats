@@ -396,8 +396,9 @@ not json
 @test "mview: read-your-writes: a get --min-offset at the offset an append printed sees the write" {
 	mlog-append -P 2 L </dev/null
 	following v.db L -k .k -v .i
-	local i out p o
-	for ((i = 1; i <= 20; i++)); do
+	local i n out p o
+	n=$(scaled 20 5)
+	for ((i = 1; i <= n; i++)); do
 		out=$(echo "{\"k\":\"key$((i % 4))\",\"i\":$i}" | mlog-append -O L)
 		read -r p o <<<"$out"
 		run timeout 10 mview get --min-offset "$p:$o" --timeout 10s v.db "key$((i % 4))"
