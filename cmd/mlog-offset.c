@@ -43,7 +43,8 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: mlog-offset [-fJx] [-b | -e | -o offset | -t time | -s n | -d dur]\n"
-"                   [-g group] [-p partition] log [command]\n");
+"                   [-g group] [-p partition] [-X key=value]\n"
+"                   [--kafka-config file] [--timeout dur] log [command]\n");
 	exit(2);
 }
 
@@ -52,9 +53,11 @@ help(void)
 {
 	printf(
 "usage: mlog-offset [-fJx] [-b | -e | -o offset | -t time | -s n | -d dur]\n"
-"                   [-g group] [-p partition] log [command]\n"
+"                   [-g group] [-p partition] [-X key=value]\n"
+"                   [--kafka-config file] [--timeout dur] log [command]\n"
 "\n"
-"Show and move the committed positions of consumer groups of LOG.\n"
+"Show and move the committed positions of consumer groups of LOG, a log\n"
+"directory or kafka://host:port[,host:port...]/topic.\n"
 "Commands (default show):\n"
 "  show      per partition: committed offset, log end, lag, holder, and\n"
 "            when the position was committed (needs -g)\n"
@@ -76,6 +79,9 @@ help(void)
 "  -s, --shift-by=N         move the positions by N (negative: back)\n"
 "  -x, --execute            carry out a reset\n"
 "  -f, --force              reset or delete while members hold partitions\n"
+"  -X, --property=KEY=VALUE kafka://: set a librdkafka property\n"
+"      --kafka-config=FILE  kafka://: read librdkafka properties from FILE\n"
+"      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-offset(1).\n");
