@@ -1268,9 +1268,7 @@ kafka_start(const struct ktail *o)
 		errx(errno == EINVAL ? 2 : 1, "%s: %s", o->url,
 		    mlog_kafka_strerror());
 	rk = mlog_kafka_handle(K.k);
-	K.n = mlog_kafka_partitions(K.k);
-	if (o->part >= (int64_t)K.n) {
-		i = K.n;
+	if (o->part >= (int64_t)(i = mlog_kafka_partitions(K.k))) {
 		kafka_release();
 		errx(2, "--partition: %" PRId64 " is out of range (the log "
 		    "has %u partition%s)", o->part, i, i == 1 ? "" : "s");
@@ -1279,10 +1277,11 @@ kafka_start(const struct ktail *o)
 		err(1, "pipe");
 	K.fd = fds[1];
 	T.wakefd = fds[0];
-	if ((K.parts = calloc(K.n, sizeof(*K.parts))) == NULL ||
-	    (K.pos = calloc(K.n, sizeof(*K.pos))) == NULL ||
-	    (K.which = calloc(K.n, 1)) == NULL)
+	if ((K.parts = calloc(i, sizeof(*K.parts))) == NULL ||
+	    (K.pos = calloc(i, sizeof(*K.pos))) == NULL ||
+	    (K.which = calloc(i, 1)) == NULL)
 		err(1, NULL);
+	K.n = i;
 	for (i = 0; i < K.n; i++) {
 		p = &K.parts[i];
 		p->id = i;

@@ -325,7 +325,7 @@ split() {
 @test "kafka: mlog-offset refuses to move partitions another member holds" {
 	local u
 	u=$(kurl 3)
-	seq 1 9 | mlog-append "$u"
+	seq 1 9 | mlog-append -p 1 "$u"
 	member "$u" a.out a.err
 	WAIT_SECONDS=30 wait_for holding a.err "0 1 2" || { cat a.err; false; }
 	wait_for lines_in a.out 9
@@ -336,9 +336,11 @@ split() {
 ){3}mlog-offset: $u: group $(kgroup): partition [0-2] is held by another member; stop the members first\$"
 	kill "$member"
 	wait "$member"
-	# nothing moved: the member's own positions stand
-	run mlog-offset $(kx "$u") -g "$(kgroup)" -J "$u"
-	assert_output --partial '"lag":0}'
+	# nothing was reset to the start: partition 1 keeps a position the
+	# member committed (the mock refuses commits a rebalance interrupts,
+	# so not necessarily its last one)
+	run mlog-offset $(kx "$u") -g "$(kgroup)" -p 1 -J "$u"
+	assert_output --regexp '"partition":1,"current":[1-9],'
 }
 
 @test "kafka: kcat's consumer in the group resumes at mlog-tail's commits" {
