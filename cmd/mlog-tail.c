@@ -758,6 +758,8 @@ tail_file(const char *path, const char *group, const char *ofile,
 }
 
 /* How mlog-tail reads a kafka:// topic. */
+#define KAFKA_BATCH	256	/* messages taken from a queue at once */
+
 struct ktail {
 	const char		*url;
 	const struct mlog_kafka_props *props;
@@ -791,6 +793,9 @@ struct kpart {
 	 * own queue was cut from it, oldest first */
 	rd_kafka_message_t	**stash;
 	size_t			 nstash, headstash, capstash;
+	/* taken from the queue in one call, not yet looked at */
+	rd_kafka_message_t	*got[KAFKA_BATCH];
+	size_t			 ngot, headgot;
 };
 
 static struct {
@@ -822,6 +827,9 @@ kafka_drop(struct kpart *p)
 	while (p->headstash < p->nstash)
 		rd_kafka_message_destroy(p->stash[p->headstash++]);
 	p->nstash = p->headstash = 0;
+	while (p->headgot < p->ngot)
+		rd_kafka_message_destroy(p->got[p->headgot++]);
+	p->ngot = p->headgot = 0;
 	if (p->q != NULL)
 		rd_kafka_queue_destroy(p->q);
 	p->q = NULL;
@@ -900,10 +908,19 @@ kafka_start_offset(const struct ktail *o, uint32_t id, int64_t lo, int64_t hi)
 static rd_kafka_message_t *
 kafka_next(struct kpart *p)
 {
+	ssize_t n;
+
 	if (p->headstash < p->nstash)
 		return p->stash[p->headstash++];
 	p->nstash = p->headstash = 0;
-	return p->q != NULL ? rd_kafka_consume_queue(p->q, 0) : NULL;
+	if (p->headgot == p->ngot) {
+		p->ngot = p->headgot = 0;
+		if (p->q == NULL || (n = rd_kafka_consume_batch_queue(p->q, 0,
+		    p->got, KAFKA_BATCH)) <= 0)
+			return NULL;
+		p->ngot = (size_t)n;
+	}
+	return p->got[p->headgot++];
 }
 
 /* Take the next message of p's queue, if one is there; errors that
