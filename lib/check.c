@@ -141,6 +141,12 @@ static void
 vreport(struct ck *c, enum mlog_check_kind kind, int64_t part,
     const char *file, uint64_t seg, uint64_t off, uint64_t last,
     uint64_t pos, const char *fmt, va_list ap)
+    __attribute__((format(printf, 9, 0)));
+
+static void
+vreport(struct ck *c, enum mlog_check_kind kind, int64_t part,
+    const char *file, uint64_t seg, uint64_t off, uint64_t last,
+    uint64_t pos, const char *fmt, va_list ap)
 {
 	struct mlog_check_report r;
 	char msg[MSG_LEN];
