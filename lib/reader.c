@@ -118,6 +118,12 @@ mlog_reader_open(int partfd, uint32_t partition)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	/* never NULL: a record is parsed at buf + off before the first read */
+	if ((r->buf = malloc(READ_MIN)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->cap = READ_MIN;
 	r->partfd = partfd;
 	r->part = partition;
 	r->segfd = -1;
