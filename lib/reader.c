@@ -475,7 +475,10 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			    index_lied(r))
 				continue;
 			r->verify = 0;
-			if (r->have_last && rec->offset <= r->last)
+			/* as a scan has it (index.c): offsets increase from
+			 * the segment's base on */
+			if (rec->offset < r->base ||
+			    (r->have_last && rec->offset <= r->last))
 				return invalid(r);
 			r->off += (size_t)n;
 			r->last = rec->offset;
