@@ -793,6 +793,10 @@ mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
 	if (rc < 0)
 		return -1;
 	*start = r->segs[0] > r->logstart ? r->segs[0] : r->logstart;
+	/* a start past the end is damage that deletes nothing (mlog-check):
+	 * the partition starts where reading does */
+	if (*start > s.next)
+		*start = r->segs[0];
 	*end = s.next;
 	return 0;
 }
