@@ -639,7 +639,8 @@ static void
 position(struct mlog_reader *r, const struct idx_entry *e)
 {
 	seek_within(r, e->pos);
-	r->verify = e->rel > 0;
+	/* every entry but the segment start is checked, rel 0 too */
+	r->verify = e->rel > 0 || e->pos != MLOG_SEG_HDR;
 	r->verify_off = r->base + e->rel;
 	r->have_last = 0;
 }
