@@ -1,7 +1,8 @@
 /*
  * What the fuzz targets share: libFuzzer's entry point, which replay.c also
- * calls for make test, and REQUIRE(), which aborts with the broken promise
- * so that libFuzzer (or make test) reports it with the input.
+ * calls for make test, REQUIRE(), which aborts with the broken promise so
+ * that libFuzzer (or make test) reports it with the input, and the scratch
+ * files of logdir.c.
  */
 #ifndef MLOG_FUZZ_H
 #define MLOG_FUZZ_H
@@ -12,6 +13,21 @@
 #include <stdlib.h>
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* logdir.c: a per-process scratch directory, removed at exit; files and
+ * trees in it; an input cut into up to max parts at FUZZ_SPLIT (returns
+ * how many). */
+#define FUZZ_SPLIT	"--8<--\n"
+struct fuzz_part {
+	const uint8_t	*p;
+	size_t		 n;
+};
+const char	*fuzz_dir(void);
+void		 fuzz_empty(int dirfd);
+void		 fuzz_remove(int dirfd, const char *name);
+void		 fuzz_put(int dirfd, const char *name, const void *, size_t);
+size_t		 fuzz_split(const uint8_t *, size_t, struct fuzz_part *,
+		    size_t max);
 
 #define REQUIRE(cond) require((cond), #cond, __FILE__, __LINE__)
 
