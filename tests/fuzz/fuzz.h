@@ -14,15 +14,18 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* logdir.c: a per-process scratch directory, removed at exit; files and
- * trees in it; an input cut into up to max parts at FUZZ_SPLIT (returns
- * how many). */
+/* logdir.c: a per-process scratch directory, removed at exit; a log in
+ * it (nparts empty partitions; returns its directory's descriptor);
+ * files and trees; an input cut into up to max parts at FUZZ_SPLIT
+ * (returns how many).  The targets that run mlog-check print its
+ * findings when FUZZ_DEBUG is set, for triage. */
 #define FUZZ_SPLIT	"--8<--\n"
 struct fuzz_part {
 	const uint8_t	*p;
 	size_t		 n;
 };
 const char	*fuzz_dir(void);
+int		 fuzz_log(const char *name, int nparts, char *path, size_t len);
 void		 fuzz_empty(int dirfd);
 void		 fuzz_remove(int dirfd, const char *name);
 void		 fuzz_put(int dirfd, const char *name, const void *, size_t);

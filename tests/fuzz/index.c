@@ -116,17 +116,11 @@ true_index(struct segfile *g)
 static void
 init(void)
 {
-	static const char meta[] = "mlog 1\npartitions 1\n"
-	    "segment-bytes 1073741824\nsegment-age-ms 3153600000000\n";
 	int fd;
 
 	if (partfd >= 0)
 		return;
-	snprintf(logpath, sizeof(logpath), "%s/log", fuzz_dir());
-	REQUIRE(mkdir(logpath, 0777) == 0);
-	REQUIRE((fd = open(logpath, O_RDONLY | O_DIRECTORY)) >= 0);
-	fuzz_put(fd, "meta", meta, sizeof(meta) - 1);
-	REQUIRE(mkdirat(fd, "p0", 0777) == 0);
+	fd = fuzz_log("log", 1, logpath, sizeof(logpath));
 	REQUIRE((partfd = openat(fd, "p0", O_RDONLY | O_DIRECTORY)) >= 0);
 	close(fd);
 	make_segment(&segs[0], BASE, NREC, TS0);

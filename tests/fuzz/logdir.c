@@ -86,6 +86,26 @@ fuzz_dir(void)
 	return scratch;
 }
 
+int
+fuzz_log(const char *name, int nparts, char *path, size_t len)
+{
+	char meta[128], part[16];
+	int fd, n, i;
+
+	REQUIRE((size_t)snprintf(path, len, "%s/%s", fuzz_dir(), name) < len);
+	REQUIRE(mkdir(path, 0777) == 0);
+	REQUIRE((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	/* segments never roll by age: a century */
+	n = snprintf(meta, sizeof(meta), "mlog 1\npartitions %d\n"
+	    "segment-bytes 1073741824\nsegment-age-ms 3153600000000\n", nparts);
+	fuzz_put(fd, "meta", meta, (size_t)n);
+	for (i = 0; i < nparts; i++) {
+		snprintf(part, sizeof(part), "p%d", i);
+		REQUIRE(mkdirat(fd, part, 0777) == 0);
+	}
+	return fd;
+}
+
 void
 fuzz_put(int dirfd, const char *name, const void *p, size_t n)
 {

@@ -44,15 +44,11 @@ init(void)
 
 	if (logfd >= 0)
 		return;
-	snprintf(logpath, sizeof(logpath), "%s/log", fuzz_dir());
+	logfd = fuzz_log("log", NPARTS, logpath, sizeof(logpath));
+	/* made again from each meta that opens: no meta, no partitions */
 	snprintf(copypath, sizeof(copypath), "%s/copy", fuzz_dir());
-	REQUIRE(mkdir(logpath, 0777) == 0 && mkdir(copypath, 0777) == 0);
-	REQUIRE((logfd = open(logpath, O_RDONLY | O_DIRECTORY)) >= 0);
+	REQUIRE(mkdir(copypath, 0777) == 0);
 	REQUIRE((copyfd = open(copypath, O_RDONLY | O_DIRECTORY)) >= 0);
-	for (i = 0; i < NPARTS; i++) {
-		snprintf(name, sizeof(name), "p%d", i);
-		REQUIRE(mkdirat(logfd, name, 0777) == 0);
-	}
 	REQUIRE((partfd = openat(logfd, "p0", O_RDONLY | O_DIRECTORY)) >= 0);
 	seg_header(seg, 0, 1772442000000000, 0);
 	for (i = 0; i < NREC; i++) {

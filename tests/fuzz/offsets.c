@@ -42,23 +42,12 @@ static struct mlog_offsets group, user;
 static void
 init(void)
 {
-	static const char meta[] = "mlog 1\npartitions 4\n"
-	    "segment-bytes 1073741824\nsegment-age-ms 3153600000000\n";
 	struct mlog_log *log;
-	char path[128], name[8];
-	int fd, i;
+	char path[128];
 
 	if (logpath[0] != '\0')
 		return;
-	snprintf(logpath, sizeof(logpath), "%s/log", fuzz_dir());
-	REQUIRE(mkdir(logpath, 0777) == 0);
-	REQUIRE((fd = open(logpath, O_RDONLY | O_DIRECTORY)) >= 0);
-	fuzz_put(fd, "meta", meta, sizeof(meta) - 1);
-	for (i = 0; i < LOG_PARTS; i++) {
-		snprintf(name, sizeof(name), "p%d", i);
-		REQUIRE(mkdirat(fd, name, 0777) == 0);
-	}
-	close(fd);
+	close(fuzz_log("log", LOG_PARTS, logpath, sizeof(logpath)));
 	REQUIRE((log = mlog_log_open(logpath, 0, NULL)) != NULL);
 	REQUIRE(mlog_offsets_group(log, "g", 1, &group) == 0);
 	mlog_log_close(log);

@@ -65,15 +65,9 @@ static int logfd = -1, partfd = -1;
 static void
 init(void)
 {
-	static const char meta[] = "mlog 1\npartitions 1\n"
-	    "segment-bytes 1073741824\nsegment-age-ms 3153600000000\n";
 	if (partfd >= 0)
 		return;
-	snprintf(logpath, sizeof(logpath), "%s/log", fuzz_dir());
-	REQUIRE(mkdir(logpath, 0777) == 0);
-	REQUIRE((logfd = open(logpath, O_RDONLY | O_DIRECTORY)) >= 0);
-	fuzz_put(logfd, "meta", meta, sizeof(meta) - 1);
-	REQUIRE(mkdirat(logfd, "p0", 0777) == 0);
+	logfd = fuzz_log("log", 1, logpath, sizeof(logpath));
 	REQUIRE((partfd = openat(logfd, "p0", O_RDONLY | O_DIRECTORY)) >= 0);
 }
 
