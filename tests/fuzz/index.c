@@ -237,33 +237,17 @@ check_seeks(int truthful, uint64_t off, int64_t ts)
 	mlog_reader_close(r);
 }
 
-struct findings {
-	uint64_t	 n;
-};
-
-static void
-on_finding(void *arg, const struct mlog_check_report *f)
-{
-	struct findings *fs = arg;
-
-	if (getenv("FUZZ_DEBUG") != NULL)
-		fprintf(stderr, "check: %d %s: %s\n", (int)f->kind,
-		    f->file != NULL ? f->file : "-", f->message);
-	REQUIRE(f->message != NULL && f->message[0] != '\0');
-	fs->n++;
-}
-
 static uint64_t
 findings(int flags)
 {
 	struct mlog_check_stats st;
-	struct findings fs = { 0 };
+	uint64_t n = 0;
 	char where[256];
 
-	REQUIRE(mlog_log_check(logpath, flags, on_finding, &fs, &st, where,
+	REQUIRE(mlog_log_check(logpath, flags, fuzz_finding, &n, &st, where,
 	    sizeof(where)) == 0);
 	REQUIRE(st.records == NREC + NREC_B);
-	return fs.n;
+	return n;
 }
 
 /* The file is what it should be. */

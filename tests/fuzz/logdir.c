@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlog.h"
 #include "fuzz.h"
 
 static char scratch[64];
@@ -115,6 +116,30 @@ fuzz_put(int dirfd, const char *name, const void *p, size_t n)
 	    O_CLOEXEC | O_NOFOLLOW, 0666)) >= 0);
 	REQUIRE(n == 0 || write(fd, p, n) == (ssize_t)n);
 	REQUIRE(close(fd) == 0);
+}
+
+/* What any finding of mlog-check must be; printed with FUZZ_DEBUG set,
+ * counted in *(uint64_t *)count unless count is NULL. */
+void
+fuzz_finding(void *count, const struct mlog_check_report *f)
+{
+	if (getenv("FUZZ_DEBUG") != NULL)
+		fprintf(stderr, "check: %d p%lld %s seg %llu off %llu..%llu "
+		    "pos %llu: %s\n", (int)f->kind, (long long)f->partition,
+		    f->file != NULL ? f->file : "-",
+		    (unsigned long long)f->segment,
+		    (unsigned long long)f->offset,
+		    (unsigned long long)f->offset_last,
+		    (unsigned long long)f->pos, f->message);
+	REQUIRE(f->message != NULL && f->message[0] != '\0');
+	REQUIRE(strlen(f->message) < 1024);
+	REQUIRE(f->partition >= -1);
+	REQUIRE(f->kind == MLOG_CHECK_DAMAGE || f->kind == MLOG_CHECK_NOTICE ||
+	    f->kind == MLOG_CHECK_REPAIRED);
+	if (f->offset != MLOG_CHECK_NONE)
+		REQUIRE(f->offset <= f->offset_last);
+	if (count != NULL)
+		(*(uint64_t *)count)++;
 }
 
 size_t

@@ -205,21 +205,8 @@ on_finding(void *arg, const struct mlog_check_report *f)
 {
 	struct findings *fs = arg;
 
-	if (getenv("FUZZ_DEBUG") != NULL)
-		fprintf(stderr, "check: %d p%lld %s seg %llu off %llu..%llu "
-		    "pos %llu: %s\n", (int)f->kind, (long long)f->partition,
-		    f->file != NULL ? f->file : "-",
-		    (unsigned long long)f->segment,
-		    (unsigned long long)f->offset,
-		    (unsigned long long)f->offset_last,
-		    (unsigned long long)f->pos, f->message);
-	REQUIRE(f->message != NULL && f->message[0] != '\0');
-	REQUIRE(strlen(f->message) < 1024);
+	fuzz_finding(NULL, f);
 	REQUIRE(f->partition == -1 || f->partition == 0);
-	REQUIRE(f->kind == MLOG_CHECK_DAMAGE || f->kind == MLOG_CHECK_NOTICE ||
-	    f->kind == MLOG_CHECK_REPAIRED);
-	if (f->offset != MLOG_CHECK_NONE)
-		REQUIRE(f->offset <= f->offset_last);
 	if (f->pos != MLOG_CHECK_NONE)
 		REQUIRE(f->pos <= files_size() + MLOG_REC_MAX);
 	if (f->kind == MLOG_CHECK_DAMAGE)
