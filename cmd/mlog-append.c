@@ -327,6 +327,7 @@ static void
 kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
     int has_key, const unsigned char *val, size_t vlen, int null_value)
 {
+	const unsigned char *k, *v;
 	struct kres *r;
 	rd_kafka_resp_err_t e;
 
@@ -344,15 +345,16 @@ kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
 	memset(r, 0, sizeof(*r));
 	r->partition = (int32_t)p;
 	r->size = klen + vlen + 64;
+	/* librdkafka's macros cast their arguments unparenthesized */
+	k = has_key ? (klen ? key : (const unsigned char *)"") : NULL;
+	v = null_value ? NULL : vlen ? val : (const unsigned char *)"";
 	for (;;) {
 		e = rd_kafka_producev(A.rk,
 		    RD_KAFKA_V_TOPIC(mlog_kafka_topic(A.k)),
 		    RD_KAFKA_V_PARTITION((int32_t)p),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(has_key ? (klen ? key :
-			(const unsigned char *)"") : NULL, klen),
-		    RD_KAFKA_V_VALUE(null_value ? NULL : (vlen ? (void *)val :
-			(void *)""), null_value ? 0 : vlen),
+		    RD_KAFKA_V_KEY(k, klen),
+		    RD_KAFKA_V_VALUE((void *)v, null_value ? 0 : vlen),
 		    RD_KAFKA_V_TIMESTAMP(ts == MLOG_TS_UNSET ? 0 : ts / 1000),
 		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)A.ktail),
 		    RD_KAFKA_V_END);
