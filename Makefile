@@ -38,12 +38,15 @@ LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 HELPERS = $(patsubst tests/helpers/%.c,$(O)/helpers/%,$(filter-out tests/helpers/faultinject.c,$(wildcard tests/helpers/*.c)))
 # Fuzz targets: tests/fuzz/NAME.c, with inputs to replay in tests/fuzz/regress/NAME/.
-FUZZ = jscan expr
+FUZZ = jscan expr segment index offsets meta time linesrc
 FUZZTIME ?= 60
+FUZZ_SECONDS ?= $(FUZZTIME)
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_LINK = tests/fuzz/logdir.c
 BINS = $(PROGS:%=$(B)/%)
 
 .PHONY: all check check-asan test bench demo install uninstall clean deps lint \
-	fuzz fuzz-run
+	fuzz fuzz-smoke fuzz-run
 .SUFFIXES:
 .DELETE_ON_ERROR:
 
@@ -71,13 +74,13 @@ $(O)/helpers/%: tests/helpers/%.c $(LIBA)
 
 # A fuzz target with a main() that replays files (make test), and with
 # libFuzzer's (make fuzz, which builds everything with clang's -fsanitize=fuzzer-no-link).
-$(O)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
+$(O)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LINK) tests/fuzz/fuzz.h lib/expr.h lib/internal.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LINK) $(LIBA) $(LIBS)
 
-$(O)/fuzz/%-fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h lib/expr.h $(LIBA)
+$(O)/fuzz/%-fuzz: tests/fuzz/%.c $(FUZZ_LINK) tests/fuzz/fuzz.h lib/expr.h lib/internal.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LINK) $(LIBA) $(LIBS)
 
 $(O)/helpers/faultinject.so: tests/helpers/faultinject.c
 	@mkdir -p $(@D)
@@ -111,25 +114,37 @@ check-valgrind: deps
 	$(MAKE) all
 	MLOG_BIN=$(abspath $(B)) MLOG_HELPERS=$(abspath $(O)/helpers) bats tests/valgrind
 
-# libFuzzer runs of FUZZTIME seconds per target, in build-fuzz/: corpus-NAME
-# keeps what they find, crashes/ what fails (a crash ends a target's run; an
-# out-of-memory or a timeout is recorded and the run goes on).  It fails
-# while crashes/ holds a crash, leak or out-of-memory; timeouts and slow
-# units are only listed.
+# libFuzzer runs of FUZZ_SECONDS seconds per target (FUZZTIME is the old
+# name), in build-fuzz/: corpus-NAME keeps what they find, crashes/ what
+# fails (a crash ends a target's run; an out-of-memory or a timeout is
+# recorded and the run goes on).  It fails while crashes/ holds a crash,
+# leak or out-of-memory; timeouts and slow units are only listed.
+# fuzz-smoke is the short pass CI makes: FUZZ_SMOKE_SECONDS per target,
+# without libFuzzer's fork mode (quicker to start; anything found fails).
+# The seeds come from a log that bin/mlog-append writes.
 # Not part of check: it needs clang.
+FUZZ_FORK ?= -fork=1 -ignore_ooms=1 -ignore_timeouts=1
+FUZZ_MAKE = $(MAKE) fuzz-run O=build-fuzz LIBA=build-fuzz/libmlog.a CC=clang \
+	CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+
 fuzz:
 	@sh scripts/deps.sh fuzz
-	$(MAKE) fuzz-run O=build-fuzz LIBA=build-fuzz/libmlog.a CC=clang \
-		CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+	$(MAKE) $(B)/mlog-append $(B)/mlog-tail
+	$(FUZZ_MAKE) FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke:
+	@sh scripts/deps.sh fuzz
+	$(MAKE) $(B)/mlog-append $(B)/mlog-tail
+	$(FUZZ_MAKE) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_FORK=
 
 fuzz-run: $(FUZZ:%=$(O)/fuzz/%-fuzz)
-	sh tests/fuzz/seeds.sh $(O)
+	sh tests/fuzz/seeds.sh $(O) $(B)
 	@mkdir -p $(O)/crashes
 	st=0; for t in $(FUZZ); do \
 		mkdir -p $(O)/corpus-$$t; \
-		$(O)/fuzz/$$t-fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
-			-rss_limit_mb=1024 -timeout=10 -fork=1 -ignore_ooms=1 -ignore_timeouts=1 \
+		$(O)/fuzz/$$t-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-rss_limit_mb=1024 -timeout=10 $(FUZZ_FORK) \
 			-dict=tests/fuzz/$$t.dict -artifact_prefix=$(O)/crashes/$$t- \
 			$(O)/corpus-$$t $(O)/seed-$$t tests/fuzz/regress/$$t || st=1; \
 	done; \

@@ -26,9 +26,6 @@ warmup=2
 srcbin=${MLOG_BIN:-$root/bin}
 
 need hyperfine jq awk
-for t in mlog-append mlog-check; do
-	[ -x "$srcbin/$t" ] || die "$srcbin/$t missing: run make first"
-done
 positive sizes "$records" "$parts" "$runs"
 
 copy_bins bin-check mlog-append mlog-check
@@ -75,14 +72,8 @@ ms() {
 	calc "$1 * 1000" "${2:-1}"
 }
 
+heading "mlog-check benchmark"
 cat <<EOF
-
-## mlog-check benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data: $records records in $parts partitions, $segs segments, $mb MB of
   segment files (bench/gen.sh records, $(calc "$bytes / $records" 0) bytes/record)
 - medians of $runs hyperfine runs after $warmup warm-up runs (page cache

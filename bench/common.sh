@@ -1,5 +1,6 @@
-# common.sh: what the benchmark scripts (log.sh, expr.sh, window.sh, view.sh,
-# join.sh) share, sourced by each after it sets $here, its own directory:
+# common.sh: what the benchmark scripts (all but the data generators gen.sh,
+# weblog.sh and joindata.sh) share, sourced by each after it sets $here,
+# its own directory:
 #
 #   here=$(cd "$(dirname "$0")" && pwd)
 #   . "$here/common.sh"
@@ -56,12 +57,18 @@ need_time() {
 }
 
 # copy_bins DIR PROG...: copy each PROG from $srcbin into $data/DIR, which
-# becomes $bin.  The run works on the copy: a rebuild during the run must
-# not mix two versions into one report.  Makes $data and $res too.
+# becomes $bin; a PROG missing from $srcbin ends the run.  The run works on
+# the copy: a rebuild during the run must not mix two versions into one
+# report.  Makes $data and $res too.
 copy_bins() {
-	mkdir -p "$data" "$res"
-	bin=$data/$1
+	_dir=$1
 	shift
+	for _p; do
+		[ -x "$srcbin/$_p" ] ||
+			die "$srcbin/$_p missing: run make first (or set MLOG_BIN)"
+	done
+	mkdir -p "$data" "$res"
+	bin=$data/$_dir
 	rm -rf "$bin"
 	mkdir -p "$bin"
 	for _p; do
@@ -85,14 +92,27 @@ stamp() {
 	fi
 }
 
+# generate FILE LINES WHAT CMD...: unless FILE holds LINES lines (inputs
+# are made once and kept in $data), write the output of CMD into it,
+# through a temporary file: an interrupted run leaves no partial FILE.
+generate() {
+	_f=$1
+	_n=$2
+	_w=$3
+	shift 3
+	if [ ! -s "$_f" ] || [ "$(lines "$_f")" != "$_n" ]; then
+		log "generating $_w"
+		"$@" > "$_f.tmp.$$"
+		mv "$_f.tmp.$$" "$_f"
+	fi
+}
+
 # weblog: $file, $records web-log records from bench/weblog.sh (made once,
 # kept in $data), and its size: $bytes, and $mb in MB.
 weblog() {
 	file=$data/weblog-$records.jsonl
-	if [ ! -s "$file" ] || [ "$(lines "$file")" != "$records" ]; then
-		log "generating $records web-log records"
-		sh "$here/weblog.sh" "$records" "$file"
-	fi
+	generate "$file" "$records" "$records web-log records" \
+		sh "$here/weblog.sh" "$records" -
 	bytes=$(wc -c < "$file" | tr -d ' ')
 	mb=$(calc "$bytes / 1e6" 1)
 }
@@ -180,6 +200,16 @@ kib() {
 }
 loadavg() {
 	cut -d" " -f1-3 /proc/loadavg
+}
+# heading TITLE [VERSIONS]: the top of a report: TITLE, the machine, the
+# date, the commit measured and VERSIONS (of the other tools), the load.
+heading() {
+	printf '\n## %s\n\n- machine: %s\n' "$1" "$(machine)"
+	printf -- '- date: %s; mstreams %s%s\n' \
+	    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$rev" "${2:+; $2}"
+	printf -- '- load average (1, 5, 15 min) at start: %s; at end: %s\n' \
+	    "$load0" "$(loadavg)"
+	echo '  (other work running on the machine skews the timings)'
 }
 # machine: "8 cores, CPU model, Linux 6.1.0"
 machine() {

@@ -53,10 +53,6 @@ need hyperfine jq awk cp
 command -v mlr >/dev/null 2>&1 ||
 	die "mlr not found (make deps, or apt-get install -y miller)"
 need_time
-for t in mlog-compact mlog-append mlog-tail; do
-	[ -x "$srcbin/$t" ] ||
-		die "$srcbin/$t missing: run make first (or set MLOG_BIN)"
-done
 
 copy_bins bin-compact mlog-compact mlog-append mlog-tail
 scratch compact-tmp
@@ -68,8 +64,7 @@ stamp
 # WINDOW.
 name=compact-$records-$keys-$window
 file=$data/$name.txt
-if [ ! -s "$file" ] || [ "$(lines "$file")" != "$records" ]; then
-	log "generating $records records with $keys keys"
+keyed() {
 	sh "$here/gen.sh" "$records" - | awk -v n="$records" -v keys="$keys" \
 	    -v w="$window" '
 	BEGIN { x = 7 }
@@ -77,9 +72,9 @@ if [ ! -s "$file" ] || [ "$(lines "$file")" != "$records" ]; then
 		x = (x * 16807) % 2147483647
 		k = (int((NR - 1) * keys / n) + x % w) % keys
 		printf "user-%06d %s\n", k, x % 100 == 0 ? "null" : $0
-	}' > "$file.tmp.$$"
-	mv "$file.tmp.$$" "$file"
-fi
+	}'
+}
+generate "$file" "$records" "$records records with $keys keys" keyed
 pristine=$data/$name-$segment.log
 if [ ! -d "$pristine" ]; then
 	log "appending them to a log with $segment segments (not timed)"
@@ -162,14 +157,8 @@ ms() {
 	calc "$1 * 1000" 0
 }
 
+heading "mlog-compact benchmark"
 cat <<EOF
-
-## mlog-compact benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data: $records records with $nkeys keys, $window active at a time (one
   record in a hundred a tombstone): $(calc "$all / 1e6" 1) MB, $(calc "$all / $records" 0) bytes/record,
   in $nsegs segments of $segment; sealed: $mb MB

@@ -33,10 +33,6 @@ need hyperfine jq grep awk
 need_time
 have_mlr=no
 command -v mlr >/dev/null 2>&1 && have_mlr=yes
-for t in mfilter mmap; do
-	[ -x "$srcbin/$t" ] ||
-		die "$srcbin/$t missing: run make first (or set MLOG_BIN to the directory holding mfilter and mmap)"
-done
 
 copy_bins bin-expr mfilter mmap
 scratch expr-tmp
@@ -205,15 +201,11 @@ tally "$v1a" "$v1b" "$v2" "$v3" "$v4" "$vr1" "$vr2" "$vr3" "$vr4"
 # Markdown cells: a | inside code must be written \|.
 f4md=$(printf '%s' "$f4" | sed 's/|/\\|/g')
 
+heading "mfilter / mmap benchmark" "$(jq --version), $(
+    [ "$have_mlr" = yes ] && mlr --version || echo "mlr not installed"), $(
+    grep --version | head -n 1), hyperfine $(
+    hyperfine --version | awk '{ print $2 }')"
 cat <<EOF
-
-## mfilter / mmap benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(jq --version),
-  $( [ "$have_mlr" = yes ] && mlr --version || echo "mlr not installed"), $(grep --version | head -n 1), hyperfine $(hyperfine --version | awk '{ print $2 }')
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/weblog.sh); page cache warm
 - median of hyperfine runs (warmup $warmup, ${runs:-at least 3} timed runs per

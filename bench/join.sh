@@ -75,8 +75,6 @@ command -v mlr >/dev/null 2>&1 ||
 need_time
 have_sqlite=no
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=yes
-[ -x "$srcbin/mjoin" ] ||
-	die "$srcbin/mjoin missing: run make first (or set MLOG_BIN to the directory holding mjoin)"
 
 copy_bins bin-join mjoin
 scratch join-tmp
@@ -90,10 +88,7 @@ gen() {
 	_f=$1
 	_n=$2
 	shift 2
-	if [ ! -s "$_f" ] || [ "$(lines "$_f")" != "$_n" ]; then
-		log "generating $_f"
-		sh "$here/joindata.sh" "$@" "$_f"
-	fi
+	generate "$_f" "$_n" "$_f" sh "$here/joindata.sh" "$@" -
 }
 events=$data/join-events-$records-$users.jsonl
 table=$data/join-users-$users.jsonl
@@ -306,15 +301,9 @@ else
 	sqlite_ver=""
 fi
 
+heading "mjoin benchmark" "$(mlr --version), $(jq --version), $sqlite_ver hyperfine $(
+    hyperfine --version | awk '{ print $2 }')"
 cat <<EOF
-
-## mjoin benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(mlr --version),
-  $(jq --version), $sqlite_ver hyperfine $(hyperfine --version | awk '{ print $2 }')
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data (bench/joindata.sh): stream-table: $records events, $mb MB
   ($(calc "$bytes / $records" 0) bytes/record: bench/weblog.sh plus a user
   id drawn uniformly from 1..$users), table $users rows, $(calc "$tbytes / 1e6" 1) MB

@@ -30,9 +30,6 @@ seed=${BENCH_SEED:-1}
 srcbin=${MLOG_BIN:-$root/bin}
 
 need hyperfine jq cc awk
-for t in mlog-append mlog-tail; do
-	[ -x "$srcbin/$t" ] || die "$srcbin/$t missing: run make first"
-done
 positive sizes "$records" "$seek_records" "$targets" "$samples" "$runs" "$seed"
 
 copy_bins bin mlog-append mlog-tail
@@ -199,14 +196,8 @@ ap_ratio=$(calc "$ap_c / $ap_m")
 rn_ratio=$(calc "$rn_c / $rn_m")
 rp_ratio=$(calc "$rp_c / $rp_m")
 
+heading "mlog benchmark"
 cat <<EOF
-
-## mlog benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/gen.sh); seek log: $seek_records records
 - medians of hyperfine runs (page cache warm); ratio = mlog speed / other tool's

@@ -43,10 +43,6 @@ need hyperfine jq sqlite3 sort uniq awk
 command -v mlr >/dev/null 2>&1 ||
 	die "mlr not found (make deps, or apt-get install -y miller)"
 need_time
-for t in mview mlog-append; do
-	[ -x "$srcbin/$t" ] ||
-		die "$srcbin/$t missing: run make first (or set MLOG_BIN to the directory holding mview)"
-done
 
 copy_bins bin-view mview mlog-append
 scratch view-tmp
@@ -141,15 +137,10 @@ v3=$(verdict "$records / $c0 >= 2e5")
 v4=$(verdict "$c1 / $c0 >= 1")
 tally "$v1" "$v2" "$v3" "$v4"
 
+heading "mview benchmark" "$(mlr --version), $(jq --version), SQLite $(
+    sqlite3 --version | awk '{ print $1 }'), hyperfine $(
+    hyperfine --version | awk '{ print $2 }')"
 cat <<EOF
-
-## mview benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(mlr --version),
-  $(jq --version), SQLite $(sqlite3 --version | awk '{ print $1 }'),
-  hyperfine $(hyperfine --version | awk '{ print $2 }')
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
 - data: $records records, $mb MB (bench/weblog.sh); mview reads them from a
   log, the others from the JSON Lines file; page cache warm.  Count by
   path: $paths keys, a $(calc "$dbsize / 1e6" 1) MB database

@@ -54,8 +54,6 @@ need hyperfine jq sort awk
 command -v mlr >/dev/null 2>&1 ||
 	die "mlr not found (make deps, or apt-get install -y miller)"
 need_time
-[ -x "$srcbin/mwindow" ] ||
-	die "$srcbin/mwindow missing: run make first (or set MLOG_BIN to the directory holding mwindow)"
 
 copy_bins bin-window mwindow
 scratch window-tmp
@@ -220,15 +218,9 @@ v1=$(verdict "$records / $sw >= 3e6")
 v2=$(verdict "$sl / $sw >= 20")
 tally "$v1" "$v2"
 
+heading "mwindow benchmark" "$(mlr --version), hyperfine $(
+    hyperfine --version | awk '{ print $2 }'), $(jq --version) (checks only)"
 cat <<EOF
-
-## mwindow benchmark
-
-- machine: $(machine)
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'); mstreams $rev; $(mlr --version),
-  hyperfine $(hyperfine --version | awk '{ print $2 }'), $(jq --version) (checks only)
-- load average (1, 5, 15 min) at start: $load0; at end: $(loadavg)
-  (other work running on the machine skews the timings)
 - data: $records records, $mb MB ($(calc "$bytes / $records" 0) bytes/record,
   bench/weblog.sh), $groups rows (minutes x hosts); page cache warm
 - median of hyperfine runs (warmup $warmup, ${runs:-at least 3} timed runs per

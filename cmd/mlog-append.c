@@ -25,12 +25,19 @@
 #define BATCH_BYTES	(1024 * 1024)	/* all partitions together */
 #define DEF_MAX_RECORD	(1024 * 1024)
 
+/* kafka://: records stay in flight, delivery reports pending, up to these
+ * limits: the producer never waits for a batch to be acknowledged before
+ * sending the next, and after a failure at most this much was sent. */
+#define KRING		(1u << 17)	/* records */
+#define KWINDOW		(16 * 1024 * 1024) /* bytes */
+
 /* A record handed to librdkafka, until its delivery report. */
 struct kres {
 	int32_t			 partition;
 	int64_t			 offset;
 	rd_kafka_resp_err_t	 err;
 	int			 done;
+	size_t			 size;
 };
 
 struct batch {
@@ -69,9 +76,13 @@ static struct {
 	const char		*url;
 	struct mlog_kafka	*k;
 	rd_kafka_t		*rk;
-	struct kres		*kr;	/* the records of the batch in flight */
-	size_t			 nkr, krcap;
+	struct kres		*kr;	/* a ring of KRING records in flight */
+	uint64_t		 khead, ktail;	/* first unreported; next */
+	size_t			 kbytes;	/* in flight */
+	int			 kfailed;
 } A;
+
+#define KR(seq)	(&A.kr[(seq) & (KRING - 1)])
 
 static volatile sig_atomic_t stop_sig;
 
@@ -173,85 +184,78 @@ sync_now(void)
 static void
 delivered(void *arg, const struct rd_kafka_message_s *m)
 {
-	struct kres *r = &A.kr[(uintptr_t)m->_private];
+	struct kres *r = KR((uintptr_t)m->_private);
 
 	(void)arg;
 	r->done = 1;
 	r->err = m->err;
 	r->partition = m->partition;
 	r->offset = m->offset;
+	if (m->err != 0)
+		A.kfailed = 1;
 }
 
+/* Report the delivered records at the head of the ring, in input order,
+ * up to the first that is not yet delivered or failed. */
 static void
-kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
-    int has_key, const unsigned char *val, size_t vlen, int null_value)
+kafka_reap(void)
 {
-	struct kres *nr, *r;
-	rd_kafka_resp_err_t e;
+	struct kres *r;
+	char line[48];
+	int n;
 
-	if (ts != MLOG_TS_UNSET && ts < 0)
-		bad_line(A.lineno, "timestamp before 1970: Kafka cannot "
-		    "store it");
-	if (A.nkr == A.krcap) {
-		A.krcap = A.krcap ? A.krcap * 2 : 1024;
-		if ((nr = reallocarray(A.kr, A.krcap, sizeof(*nr))) == NULL)
-			err(1, NULL);
-		A.kr = nr;
+	while (A.khead < A.ktail && (r = KR(A.khead))->done && r->err == 0) {
+		if (A.print) {
+			n = snprintf(line, sizeof(line), "%" PRId32 " %" PRId64
+			    "\n", r->partition, r->offset);
+			if (mlog_out_write(&A.out, line, (size_t)n) < 0)
+				out_fail();
+		}
+		A.kbytes -= r->size;
+		A.khead++;
+		A.firstline++;
 	}
-	r = &A.kr[A.nkr];
-	memset(r, 0, sizeof(*r));
-	r->partition = (int32_t)p;
-	for (;;) {
-		e = rd_kafka_producev(A.rk,
-		    RD_KAFKA_V_TOPIC(mlog_kafka_topic(A.k)),
-		    RD_KAFKA_V_PARTITION((int32_t)p),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_KEY(has_key ? (klen ? key :
-			(const unsigned char *)"") : NULL, klen),
-		    RD_KAFKA_V_VALUE(null_value ? NULL : (vlen ? (void *)val :
-			(void *)""), null_value ? 0 : vlen),
-		    RD_KAFKA_V_TIMESTAMP(ts == MLOG_TS_UNSET ? 0 : ts / 1000),
-		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)A.nkr),
-		    RD_KAFKA_V_END);
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		rd_kafka_poll(A.rk, 100);
-	}
-	if (e != 0) {
-		r->done = 1;
-		r->err = e;
-	}
-	A.nkr++;
-	A.pending += klen + vlen + 64;
 }
 
-/* Say which input lines were not appended, one message per reason. */
+/* Say which input lines were not appended, one message per reason, after
+ * the offsets of those that were; every report is in. */
 static _Noreturn void
 kafka_failed(void)
 {
-	char list[512];
-	size_t i, j, n, end;
+	char list[512], line[48];
+	uint64_t i, j, end;
+	size_t n;
 	rd_kafka_resp_err_t e;
 	int seen, more;
 
-	for (i = 0; i < A.nkr; i++) {
-		if (A.kr[i].err == 0)
+	for (i = A.khead; A.print && i < A.ktail; i++) {
+		if (KR(i)->err != 0)
 			continue;
-		e = A.kr[i].err;
-		for (seen = 0, j = 0; j < i && !seen; j++)
-			seen = A.kr[j].err == e;
+		n = (size_t)snprintf(line, sizeof(line), "%" PRId32 " %"
+		    PRId64 "\n", KR(i)->partition, KR(i)->offset);
+		if (mlog_out_write(&A.out, line, n) < 0)
+			out_fail();
+	}
+	if (mlog_out_flush(&A.out) < 0)
+		out_fail();
+	for (i = A.khead; i < A.ktail; i++) {
+		if (KR(i)->err == 0)
+			continue;
+		e = KR(i)->err;
+		for (seen = 0, j = A.khead; j < i && !seen; j++)
+			seen = KR(j)->err == e;
 		if (seen)
 			continue;
 		n = 0;
 		more = 0;
 		list[0] = '\0';
-		for (j = i; j < A.nkr; j = end + 1) {
-			if (A.kr[j].err != e) {
+		for (j = i; j < A.ktail; j = end + 1) {
+			if (KR(j)->err != e) {
 				end = j;
 				continue;
 			}
-			for (end = j; end + 1 < A.nkr && A.kr[end + 1].err == e;
-			    end++)
+			for (end = j; end + 1 < A.ktail &&
+			    KR(end + 1)->err == e; end++)
 				;
 			if (n > sizeof(list) - 64) {
 				more = 1;
@@ -259,11 +263,13 @@ kafka_failed(void)
 			}
 			if (end == j)
 				n += (size_t)snprintf(list + n, sizeof(list) - n,
-				    "%s%" PRIu64, n ? ", " : "", A.firstline + j);
+				    "%s%" PRIu64, n ? ", " : "",
+				    A.firstline + (j - A.khead));
 			else
 				n += (size_t)snprintf(list + n, sizeof(list) - n,
 				    "%s%" PRIu64 "-%" PRIu64, n ? ", " : "",
-				    A.firstline + j, A.firstline + end);
+				    A.firstline + (j - A.khead),
+				    A.firstline + (end - A.khead));
 		}
 		warnx("%s: input line%s %s%s not appended: %s", A.url,
 		    strpbrk(list, ",-") ? "s" : "", list, more ? ", ..." : "",
@@ -272,48 +278,98 @@ kafka_failed(void)
 		    "no delivery within the timeout" : rd_kafka_err2str(e));
 	}
 	errx(1, "%s: stopped after input line %" PRIu64, A.url,
-	    A.firstline + A.nkr - 1);
+	    A.firstline + (A.ktail - A.khead) - 1);
 }
 
-/* Wait for the delivery reports of the batch in flight; print offsets in
- * input order. */
+/* Wait for every delivery report; print offsets in input order; a failure
+ * ends the run. */
 static void
 kafka_flush(void)
 {
-	char line[48];
-	size_t i;
-	int n, failed = 0;
+	uint64_t i;
 
-	if (A.nkr == 0)
-		return;
-	/* message.timeout.ms bounds every record; the margin lets its
-	 * report arrive */
-	rd_kafka_flush(A.rk, mlog_kafka_timeout_ms(A.k) + 1000);
-	for (i = 0; i < A.nkr; i++) {
-		if (!A.kr[i].done) {
-			A.kr[i].done = 1;
-			A.kr[i].err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-		}
-		if (A.kr[i].err != 0) {
-			failed = 1;
-			continue;
-		}
-		if (!A.print)
-			continue;
-		n = snprintf(line, sizeof(line), "%" PRId32 " %" PRId64 "\n",
-		    A.kr[i].partition, A.kr[i].offset);
-		if (mlog_out_write(&A.out, line, (size_t)n) < 0)
-			out_fail();
+	if (A.khead < A.ktail) {
+		/* message.timeout.ms bounds every record; the margin lets
+		 * its report arrive */
+		rd_kafka_flush(A.rk, mlog_kafka_timeout_ms(A.k) + 1000);
+		for (i = A.khead; i < A.ktail; i++)
+			if (!KR(i)->done) {
+				KR(i)->done = 1;
+				KR(i)->err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+			}
+		kafka_reap();
+		if (A.khead < A.ktail)
+			kafka_failed();
 	}
 	if (mlog_out_flush(&A.out) < 0)
 		out_fail();
-	if (failed)
-		kafka_failed();
-	A.firstline += A.nkr;
-	A.nkr = 0;
 	A.pending = 0;
 	if (A.nparts > 1)
 		A.sticky = (A.sticky + 1) % A.nparts;
+}
+
+/* Another BATCH_BYTES of input went out: report what was delivered, and
+ * unkeyed records move on to the next partition, as with Kafka's sticky
+ * partitioner. */
+static void
+kafka_batch(void)
+{
+	rd_kafka_poll(A.rk, 0);
+	kafka_reap();
+	if (A.kfailed)
+		kafka_flush();
+	A.pending = 0;
+	if (A.nparts > 1)
+		A.sticky = (A.sticky + 1) % A.nparts;
+}
+
+static void
+kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
+    int has_key, const unsigned char *val, size_t vlen, int null_value)
+{
+	const unsigned char *k, *v;
+	struct kres *r;
+	rd_kafka_resp_err_t e;
+
+	if (ts != MLOG_TS_UNSET && ts < 0)
+		bad_line(A.lineno, "timestamp before 1970: Kafka cannot "
+		    "store it");
+	/* room in the window */
+	while (A.ktail - A.khead == KRING || A.kbytes >= KWINDOW) {
+		rd_kafka_poll(A.rk, 100);
+		kafka_reap();
+		if (A.kfailed)
+			kafka_flush();
+	}
+	r = KR(A.ktail);
+	memset(r, 0, sizeof(*r));
+	r->partition = (int32_t)p;
+	r->size = klen + vlen + 64;
+	/* librdkafka's macros cast their arguments unparenthesized */
+	k = has_key ? (klen ? key : (const unsigned char *)"") : NULL;
+	v = null_value ? NULL : vlen ? val : (const unsigned char *)"";
+	for (;;) {
+		e = rd_kafka_producev(A.rk,
+		    RD_KAFKA_V_TOPIC(mlog_kafka_topic(A.k)),
+		    RD_KAFKA_V_PARTITION((int32_t)p),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_KEY(k, klen),
+		    RD_KAFKA_V_VALUE((void *)v, null_value ? 0 : vlen),
+		    RD_KAFKA_V_TIMESTAMP(ts == MLOG_TS_UNSET ? 0 : ts / 1000),
+		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)A.ktail),
+		    RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		rd_kafka_poll(A.rk, 100);
+	}
+	if (e != 0) {
+		r->done = 1;
+		r->err = e;
+		A.kfailed = 1;
+	}
+	A.ktail++;
+	A.kbytes += r->size;
+	A.pending += r->size;
 }
 
 /* Write every pending batch; print offsets in input order. */
@@ -497,8 +553,12 @@ records(unsigned char *buf, size_t start, size_t len, int eof)
 			p = choose(A.fixed, NULL, 0, 0);
 			add(p, MLOG_TS_UNSET, NULL, 0, 0, line, llen, 0);
 		}
-		if (A.pending >= BATCH_BYTES)
-			flush();
+		if (A.pending >= BATCH_BYTES) {
+			if (A.k != NULL)
+				kafka_batch();
+			else
+				flush();
+		}
 		if (end == buf + len)
 			break;
 	}
@@ -672,6 +732,8 @@ kafka_open(const char *url, struct mlog_kafka_props *props,
 	A.rk = mlog_kafka_handle(A.k);
 	A.nparts = mlog_kafka_partitions(A.k);
 	A.fsync = MLOG_FSYNC_NEVER;	/* nothing to fdatasync here */
+	if ((A.kr = calloc(KRING, sizeof(*A.kr))) == NULL)
+		err(1, NULL);
 }
 
 int
@@ -931,6 +993,7 @@ main(int argc, char *argv[])
 	if (mlog_out_flush(&A.out) < 0)
 		out_fail();
 	mlog_kafka_close(A.k);
+	free(A.kr);
 	mlog_kafka_props_free(&props);
 	if (stop_sig) {
 		signal(stop_sig, SIG_DFL);

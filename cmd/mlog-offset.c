@@ -16,15 +16,23 @@
 
 #include "mlog.h"
 
+#define O_KAFKA_CONFIG	256	/* long options without a short form */
+#define O_TIMEOUT	257
+
 enum reset { R_NONE, R_EARLIEST, R_LATEST, R_OFFSET, R_TIME, R_SHIFT };
 
 static struct {
 	struct mlog_log		*log;
+	struct mlog_kafka	*kafka;		/* a kafka:// log */
+	const char		*url;
+	uint32_t		 nparts;
+	struct mlog_kafka_pos	*kpos;
 	const char		*group;
 	struct mlog_offsets	 store;
 	int			 have_store;
 	struct mlog_stat	*st;
 	int64_t			*offs, *times, *next;
+	uint8_t			*which;
 	struct mlog_out		 out;
 	int			 json;
 	int64_t			 part;
@@ -35,7 +43,8 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: mlog-offset [-fJx] [-b | -e | -o offset | -t time | -s n | -d dur]\n"
-"                   [-g group] [-p partition] log [command]\n");
+"                   [-g group] [-p partition] [-X key=value]\n"
+"                   [--kafka-config file] [--timeout dur] log [command]\n");
 	exit(2);
 }
 
@@ -44,9 +53,11 @@ help(void)
 {
 	printf(
 "usage: mlog-offset [-fJx] [-b | -e | -o offset | -t time | -s n | -d dur]\n"
-"                   [-g group] [-p partition] log [command]\n"
+"                   [-g group] [-p partition] [-X key=value]\n"
+"                   [--kafka-config file] [--timeout dur] log [command]\n"
 "\n"
-"Show and move the committed positions of consumer groups of LOG.\n"
+"Show and move the committed positions of consumer groups of LOG, a log\n"
+"directory or kafka://host:port[,host:port...]/topic.\n"
 "Commands (default show):\n"
 "  show      per partition: committed offset, log end, lag, holder, and\n"
 "            when the position was committed (needs -g)\n"
@@ -68,6 +79,9 @@ help(void)
 "  -s, --shift-by=N         move the positions by N (negative: back)\n"
 "  -x, --execute            carry out a reset\n"
 "  -f, --force              reset or delete while members hold partitions\n"
+"  -X, --property=KEY=VALUE kafka://: set a librdkafka property\n"
+"      --kafka-config=FILE  kafka://: read librdkafka properties from FILE\n"
+"      --timeout=DUR        kafka://: wait for brokers at most DUR (default 10s)\n"
 "  -h, --help               show this help\n"
 "\n"
 "See mlog-offset(1).\n");
@@ -135,6 +149,8 @@ open_group(int need)
 		warnx("this command needs a group (-g)");
 		usage();
 	}
+	if (O.kafka != NULL)
+		return;
 	if (mlog_offsets_group(O.log, O.group, 0, &O.store) < 0) {
 		if (errno == ENOENT)
 			errx(1, "%s: no group %s", O.log->path, O.group);
@@ -143,11 +159,74 @@ open_group(int need)
 	O.have_store = 1;
 }
 
+/* A Kafka broker's word, failing. */
+static _Noreturn void
+kafka_fail(void)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", mlog_kafka_strerror());
+	mlog_kafka_close(O.kafka);
+	errx(1, "%s: group %s: %s", O.url, O.group, msg);
+}
+
+/* A topic's watermarks and the group's commits. */
+static void
+kafka_positions(void)
+{
+	int64_t lo, hi;
+	uint32_t i;
+
+	for (i = 0; i < O.nparts; i++) {
+		if (mlog_kafka_watermarks(O.kafka, i, &lo, &hi) < 0)
+			kafka_fail();
+		O.st[i].start = (uint64_t)lo;
+		O.st[i].end = (uint64_t)hi;
+	}
+	if (mlog_kafka_committed(O.kafka, O.kpos) < 0)
+		kafka_fail();
+	for (i = 0; i < O.nparts; i++) {
+		O.offs[i] = O.kpos[i].offset >= 0 ? O.kpos[i].offset :
+		    MLOG_OFFSET_NONE;
+		O.times[i] = O.kpos[i].committed_at;
+	}
+}
+
+/* The positions of O.kpos in the partitions of O.which: as anyone may
+ * while the group has no members; else by joining it, when the group then
+ * gives us every partition to move (and no member loses one it reads). */
+static void
+kafka_commit(void)
+{
+	const uint8_t *held;
+	uint32_t i;
+
+	if (mlog_kafka_commit(O.kafka, O.kpos, O.which) == 0)
+		return;
+	if (errno != EBUSY)
+		kafka_fail();
+	if (mlog_kafka_join(O.kafka, &held) < 0)
+		kafka_fail();
+	for (i = 0; i < O.nparts; i++)
+		if (O.which[i] && !held[i]) {
+			mlog_kafka_close(O.kafka);
+			errx(1, "%s: group %s: partition %u is held by another "
+			    "member; stop the members first", O.url, O.group,
+			    i);
+		}
+	if (mlog_kafka_commit(O.kafka, O.kpos, O.which) < 0)
+		kafka_fail();
+}
+
 static void
 load_positions(void)
 {
 	uint32_t i;
 
+	if (O.kafka != NULL) {
+		kafka_positions();
+		return;
+	}
 	for (i = 0; i < O.log->partitions; i++)
 		if (mlog_stat_partition(O.log, i, &O.st[i]) < 0)
 			errx(1, "%s: partition %u: %s", O.log->path, i,
@@ -167,6 +246,22 @@ lag_of(uint32_t i, uint64_t *lag)
 	return 1;
 }
 
+/* Who holds partition i: 1 with who set, 0 nobody, -1 not known (the
+ * members of a Kafka group are the brokers' to tell). */
+static int
+holder(uint32_t i, char *who, size_t len)
+{
+	int held;
+
+	if (O.kafka != NULL)
+		return -1;
+	who[0] = '\0';
+	if ((held = mlog_group_holder(O.log, O.group, i, who, len)) < 0)
+		err(1, "%s: group %s", O.log->path, O.group);
+	who[strcspn(who, " ")] = '\0';
+	return held;
+}
+
 static void
 show(void)
 {
@@ -176,6 +271,17 @@ show(void)
 	int held, n = 0;
 
 	load_positions();
+	if (O.kafka != NULL) {
+		/* a group is known to Kafka as long as it has commits */
+		for (i = 0; i < O.nparts; i++)
+			if (O.offs[i] != MLOG_OFFSET_NONE)
+				break;
+		if (i == O.nparts) {
+			mlog_kafka_close(O.kafka);
+			errx(1, "%s: no group %s (nothing committed in the "
+			    "topic)", O.url, O.group);
+		}
+	}
 	if (O.json)
 		put("{\"group\":");
 	if (O.json)
@@ -186,14 +292,10 @@ show(void)
 		put("%-9s  %14s  %14s  %10s  %-28s  %s\n", "PARTITION",
 		    "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "HOLDER",
 		    "LAST-COMMIT");
-	for (i = 0; i < O.log->partitions; i++) {
+	for (i = 0; i < O.nparts; i++) {
 		if (!selected(i))
 			continue;
-		who[0] = '\0';
-		if ((held = mlog_group_holder(O.log, O.group, i, who,
-		    sizeof(who))) < 0)
-			err(1, "%s: group %s", O.log->path, O.group);
-		who[strcspn(who, " ")] = '\0';
+		held = holder(i, who, sizeof(who));
 		if (O.json) {
 			put("%s{\"partition\":%u,\"current\":", n++ ? "," : "",
 			    i);
@@ -207,10 +309,10 @@ show(void)
 			else
 				put("null");
 			put(",\"holder\":");
-			if (held)
+			if (held > 0)
 				put_jstring(who);
 			else
-				put("null");
+				put(held < 0 ? "\"?\"" : "null");
 			put(",\"committed_at\":");
 			if (O.times[i] > 0)
 				put("%" PRId64, O.times[i]);
@@ -228,7 +330,7 @@ show(void)
 				put("%10" PRIu64 "  ", lag);
 			else
 				put("%10s  ", "-");
-			put("%-28s  ", held ? who : "-");
+			put("%-28s  ", held > 0 ? who : held < 0 ? "?" : "-");
 			put_time(O.times[i]);
 			put("\n");
 		}
@@ -287,8 +389,14 @@ offset_at(uint32_t p, int64_t ts)
 	struct mlog_reader *r;
 	struct mlog_record rec;
 	uint64_t off = O.st[p].end;
+	int64_t koff;
 	int rc;
 
+	if (O.kafka != NULL) {
+		if (mlog_kafka_offset_for_time(O.kafka, p, ts, &koff) < 0)
+			kafka_fail();
+		return (uint64_t)koff;
+	}
 	if ((r = mlog_reader_open(O.log->partfd[p], p)) == NULL)
 		err(1, NULL);
 	if ((rc = mlog_reader_seek_time(r, ts)) == 0 &&
@@ -334,19 +442,19 @@ reset(enum reset how, int64_t v, int execute, int force)
 	uint64_t start, end, want;
 	uint32_t i;
 	int64_t cur;
-	int lockfd, n = 0;
+	int lockfd = -1, n = 0;
 
 	if (how == R_NONE) {
 		warnx("reset needs one of --to-earliest, --to-latest, "
 		    "--to-offset, --to-datetime, --by-duration, --shift-by");
 		usage();
 	}
-	if (execute)
+	if (execute && O.kafka == NULL)
 		refuse_if_held(force, "resetting");
-	if ((lockfd = mlog_group_lock(&O.store)) < 0)
+	if (O.kafka == NULL && (lockfd = mlog_group_lock(&O.store)) < 0)
 		err(1, "%s: group %s: lock", O.log->path, O.group);
 	load_positions();
-	for (i = 0; i < O.log->partitions; i++) {
+	for (i = 0; i < O.nparts; i++) {
 		O.next[i] = O.offs[i];
 		if (!selected(i))
 			continue;
@@ -389,7 +497,7 @@ reset(enum reset how, int64_t v, int execute, int force)
 	else
 		put("%-9s  %14s  %14s\n", "PARTITION", "CURRENT-OFFSET",
 		    "NEW-OFFSET");
-	for (i = 0; i < O.log->partitions; i++) {
+	for (i = 0; i < O.nparts; i++) {
 		if (!selected(i))
 			continue;
 		if (O.json) {
@@ -411,15 +519,55 @@ reset(enum reset how, int64_t v, int execute, int force)
 	}
 	if (O.json)
 		put("]}\n");
-	if (execute && mlog_offsets_store(&O.store, 0, O.next,
-	    O.log->partitions) < 0)
-		err(1, "%s: group %s: commit", O.log->path, O.group);
-	close(lockfd);
+	if (O.kafka != NULL) {
+		if (execute) {
+			/* the plan, before a refusal */
+			if (mlog_out_flush(&O.out) < 0)
+				out_fail();
+			for (i = 0; i < O.nparts; i++) {
+				O.kpos[i].offset = O.next[i];
+				O.kpos[i].pending = -1;
+				O.which[i] = selected(i);
+			}
+			kafka_commit();
+		}
+	} else {
+		if (execute && mlog_offsets_store(&O.store, 0, O.next,
+		    O.log->partitions) < 0)
+			err(1, "%s: group %s: commit", O.log->path, O.group);
+		close(lockfd);
+	}
 	if (!execute) {
 		if (mlog_out_flush(&O.out) < 0)
 			out_fail();
 		warnx("dry run: nothing changed; add --execute to apply");
 	}
+}
+
+/* mlog-tail -m pending keeps its position in the commit's metadata, the
+ * committed offset unchanged. */
+static void
+kafka_pending(int promote)
+{
+	uint32_t i;
+	int any = 0;
+
+	kafka_positions();
+	for (i = 0; i < O.nparts; i++) {
+		O.which[i] = O.kpos[i].pending >= 0;
+		if (!O.which[i])
+			continue;
+		any = 1;
+		if (promote)
+			O.kpos[i].offset = O.kpos[i].pending;
+		O.kpos[i].pending = -1;
+	}
+	if (!any) {
+		mlog_kafka_close(O.kafka);
+		errx(1, "group %s: no pending positions to %s", O.group,
+		    promote ? "commit" : "abort");
+	}
+	kafka_commit();
 }
 
 static void
@@ -428,6 +576,10 @@ pending(int promote)
 	char pend[512];
 	int lockfd;
 
+	if (O.kafka != NULL) {
+		kafka_pending(promote);
+		return;
+	}
 	if ((lockfd = mlog_group_lock(&O.store)) < 0)
 		err(1, "%s: group %s: lock", O.log->path, O.group);
 	if (promote) {
@@ -449,6 +601,38 @@ pending(int promote)
 	close(lockfd);
 }
 
+/* A kafka:// log: the group's consumer handle, which never subscribes
+ * unless a commit needs it to join. */
+static void
+open_kafka(const char *cmd, const struct mlog_kafka_props *props,
+    int64_t timeout, int force)
+{
+	struct mlog_kafka_opts ko = { 0 };
+
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "delete") == 0) {
+		warnx("%s: not available for a kafka:// log (the brokers' "
+		    "own tools list and delete groups)", cmd);
+		usage();
+	}
+	if (force) {
+		warnx("--force: not for a kafka:// log: the group's members "
+		    "hold their partitions");
+		usage();
+	}
+	if (O.group == NULL) {
+		warnx("this command needs a group (-g)");
+		usage();
+	}
+	ko.role = MLOG_KAFKA_CONSUMER;
+	ko.timeout_us = timeout;
+	ko.props = props;
+	ko.group = O.group;
+	if ((O.kafka = mlog_kafka_open(O.url, &ko)) == NULL)
+		errx(errno == EINVAL ? 2 : 1, "%s: %s", O.url,
+		    mlog_kafka_strerror());
+	O.nparts = mlog_kafka_partitions(O.kafka);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -465,17 +649,38 @@ main(int argc, char *argv[])
 		{ "shift-by",		required_argument,	NULL, 's' },
 		{ "to-datetime",	required_argument,	NULL, 't' },
 		{ "execute",		no_argument,		NULL, 'x' },
+		{ "property",		required_argument,	NULL, 'X' },
+		{ "kafka-config",	required_argument,	NULL, O_KAFKA_CONFIG },
+		{ "timeout",		required_argument,	NULL, O_TIMEOUT },
 		{ NULL,			0,			NULL, 0 }
 	};
+	struct mlog_kafka_props props = { NULL, 0, 0 };
+	const char *kafkaopt = "";
+	int64_t timeout = 10 * 1000000LL;
+	char msg[128];
+	int rc;
 	enum reset how = R_NONE;
 	const char *errstr, *cmd;
 	int64_t v = 0, d;
 	int c, execute = 0, force = 0, resets = 0;
 
 	O.part = -1;
-	while ((c = getopt_long(argc, argv, "bd:efg:hJo:p:s:t:x", longopts,
+	while ((c = getopt_long(argc, argv, "bd:efg:hJo:p:s:t:xX:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'X':
+		case O_KAFKA_CONFIG:
+		case O_TIMEOUT:
+			kafkaopt = c == 'X' ? "-X" : c == O_TIMEOUT ?
+			    "--timeout" : "--kafka-config";
+			if ((rc = mlog_kafka_option(&props, kafkaopt, optarg,
+			    &timeout, msg, sizeof(msg))) != 0) {
+				warnx("%s", msg);
+				if (rc == MLOG_KAFKA_OPT_USAGE)
+					usage();
+				exit(rc);
+			}
+			break;
 		case 'b':
 			how = R_EARLIEST;
 			resets++;
@@ -564,20 +769,31 @@ main(int argc, char *argv[])
 		warnx("-b, -e, -o, -t, -d, -s and -x go with reset");
 		usage();
 	}
-	if (mlog_log_is_kafka(argv[0])) {
-		warnx("%s: kafka:// logs are not yet supported", argv[0]);
-		usage();
+	O.url = argv[0];
+	if (mlog_log_is_kafka(argv[0]))
+		open_kafka(cmd, &props, timeout, force);
+	else {
+		if (*kafkaopt != '\0') {
+			warnx("%s: only for a kafka:// log", kafkaopt);
+			usage();
+		}
+		if ((O.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
+			errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+		O.nparts = O.log->partitions;
 	}
-	if ((O.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
-		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
-	if (O.part >= (int64_t)O.log->partitions)
+	mlog_kafka_props_free(&props);
+	if (O.part >= (int64_t)O.nparts) {
+		mlog_kafka_close(O.kafka);
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
-		    "%u partition%s)", O.part, O.log->partitions,
-		    O.log->partitions == 1 ? "" : "s");
-	if ((O.st = calloc(O.log->partitions, sizeof(*O.st))) == NULL ||
-	    (O.offs = calloc(O.log->partitions, sizeof(*O.offs))) == NULL ||
-	    (O.times = calloc(O.log->partitions, sizeof(*O.times))) == NULL ||
-	    (O.next = calloc(O.log->partitions, sizeof(*O.next))) == NULL ||
+		    "%u partition%s)", O.part, O.nparts,
+		    O.nparts == 1 ? "" : "s");
+	}
+	if ((O.st = calloc(O.nparts, sizeof(*O.st))) == NULL ||
+	    (O.offs = calloc(O.nparts, sizeof(*O.offs))) == NULL ||
+	    (O.times = calloc(O.nparts, sizeof(*O.times))) == NULL ||
+	    (O.next = calloc(O.nparts, sizeof(*O.next))) == NULL ||
+	    (O.kpos = calloc(O.nparts, sizeof(*O.kpos))) == NULL ||
+	    (O.which = calloc(O.nparts, 1)) == NULL ||
 	    mlog_out_init(&O.out, 1, 64 * 1024) < 0)
 		err(1, NULL);
 	if (strcmp(cmd, "show") == 0) {
@@ -608,5 +824,6 @@ main(int argc, char *argv[])
 		mlog_offsets_release(&O.store);
 	mlog_log_close(O.log);
 	O.log = NULL;
+	mlog_kafka_close(O.kafka);
 	return 0;
 }

@@ -68,6 +68,7 @@ static struct {
 	uint64_t		 skip;		/* -n: records to pass over */
 	int			 strict;	/* deleted records are an error */
 	char			 gapmsg[256];
+	int			 wakefd;	/* kafka://: librdkafka's pipe */
 } T;
 
 static volatile sig_atomic_t stop_sig;
@@ -184,9 +185,15 @@ wait_for_input(int fd, int ms)
 		err(1, "poll");
 }
 
+static void kafka_abandon(void);
+
 static _Noreturn void
 out_fail(void)
 {
+	int e = errno;
+
+	kafka_abandon();
+	errno = e;
 	err(1, "stdout");
 }
 
@@ -751,6 +758,8 @@ tail_file(const char *path, const char *group, const char *ofile,
 }
 
 /* How mlog-tail reads a kafka:// topic. */
+#define KAFKA_BATCH	256	/* messages taken from a queue at once */
+
 struct ktail {
 	const char		*url;
 	const struct mlog_kafka_props *props;
@@ -761,6 +770,9 @@ struct ktail {
 	int			 follow, snap;
 	uint64_t		 count, until_off;
 	int64_t			 until_ts;
+	const char		*group;		/* -g */
+	enum commit		 commit;
+	int			 member_info;
 };
 
 /* A partition of a topic: its own queue, so that partitions can be
@@ -772,36 +784,82 @@ struct kpart {
 	struct mlog_record	 rec;
 	int			 have, done, started;
 	int64_t			 end;	/* stop before this offset */
+	/* -g */
+	int			 held;	/* assigned to this member */
+	int64_t			 pos;	/* the next offset to hand out; -1 */
+	int64_t			 base;	/* committed when assigned; -1 none */
+	int64_t			 first;	/* where an uncommitted one began */
+	/* messages that reached the consumer's queue before the partition's
+	 * own queue was cut from it, oldest first */
+	rd_kafka_message_t	**stash;
+	size_t			 nstash, headstash, capstash;
+	/* taken from the queue in one call, not yet looked at */
+	rd_kafka_message_t	*got[KAFKA_BATCH];
+	size_t			 ngot, headgot;
 };
 
-static struct mlog_kafka *kafka_k;
-static rd_kafka_queue_t *kafka_mainq;
-static struct kpart *kafka_parts;
-static uint32_t kafka_nparts;
+static struct {
+	const struct ktail	*o;
+	struct mlog_kafka	*k;
+	rd_kafka_queue_t	*mainq;
+	struct kpart		*parts;
+	uint32_t		 n;
+	int			 fd;		/* librdkafka wakes us here */
+	/* -g */
+	struct mlog_kafka_pos	*pos;
+	uint8_t			*which;
+	int			 assigned;	/* an assignment came */
+	int			 awaiting;	/* revoked, none since */
+	int			 closing;	/* commit nothing more */
+	int			 uncommitted;
+	int64_t			 lastcommit;
+	char			 err[512];	/* a failure in a callback */
+} K;
 
-/* Everything librdkafka holds must go before the handle does. */
+/* Forget what a partition's queue held. */
+static void
+kafka_drop(struct kpart *p)
+{
+	if (p->m != NULL)
+		rd_kafka_message_destroy(p->m);
+	p->m = NULL;
+	p->have = 0;
+	while (p->headstash < p->nstash)
+		rd_kafka_message_destroy(p->stash[p->headstash++]);
+	p->nstash = p->headstash = 0;
+	while (p->headgot < p->ngot)
+		rd_kafka_message_destroy(p->got[p->headgot++]);
+	p->ngot = p->headgot = 0;
+	if (p->q != NULL)
+		rd_kafka_queue_destroy(p->q);
+	p->q = NULL;
+}
+
+/* Everything librdkafka holds must go before the handle does; a group
+ * member leaves its group (committing nothing more). */
 static void
 kafka_release(void)
 {
 	uint32_t i;
 
-	for (i = 0; i < kafka_nparts; i++) {
-		if (kafka_parts[i].started)
-			rd_kafka_consume_stop(mlog_kafka_topic_handle(kafka_k),
+	K.closing = 1;
+	for (i = 0; i < K.n; i++) {
+		if (K.parts[i].started)
+			rd_kafka_consume_stop(mlog_kafka_topic_handle(K.k),
 			    (int32_t)i);
-		if (kafka_parts[i].m != NULL)
-			rd_kafka_message_destroy(kafka_parts[i].m);
-		if (kafka_parts[i].q != NULL)
-			rd_kafka_queue_destroy(kafka_parts[i].q);
+		kafka_drop(&K.parts[i]);
+		free(K.parts[i].stash);
 	}
-	free(kafka_parts);
-	kafka_parts = NULL;
-	if (kafka_mainq != NULL)
-		rd_kafka_queue_destroy(kafka_mainq);
-	kafka_mainq = NULL;
-	kafka_nparts = 0;
-	mlog_kafka_close(kafka_k);
-	kafka_k = NULL;
+	if (K.mainq != NULL)
+		rd_kafka_queue_destroy(K.mainq);
+	K.mainq = NULL;
+	mlog_kafka_close(K.k);
+	K.k = NULL;
+	free(K.parts);
+	K.parts = NULL;
+	K.n = 0;
+	free(K.pos);
+	free(K.which);
 }
 
 static _Noreturn void __attribute__((format(printf, 1, 2)))
@@ -813,12 +871,14 @@ kafka_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	flush_out();
+	if (T.out.buf != NULL && mlog_out_flush(&T.out) < 0)
+		warn("stdout");
 	kafka_release();
 	errx(1, "%s", msg);
 }
 
-/* The first offset to read of partition id, from -o. */
+/* The first offset to read of partition id, from -o; -1 with K.err set
+ * when a broker did not say. */
 static int64_t
 kafka_start_offset(const struct ktail *o, uint32_t id, int64_t lo, int64_t hi)
 {
@@ -832,14 +892,35 @@ kafka_start_offset(const struct ktail *o, uint32_t id, int64_t lo, int64_t hi)
 	case '-':
 		return hi - lo > o->sv ? hi - o->sv : lo;
 	case '@':
-		if (mlog_kafka_offset_for_time(kafka_k, id, o->sv, &off) < 0)
-			kafka_fail("%s: partition %u: %s", o->url, id,
-			    mlog_kafka_strerror());
+		if (mlog_kafka_offset_for_time(K.k, id, o->sv, &off) < 0) {
+			snprintf(K.err, sizeof(K.err), "%s: partition %u: %s",
+			    o->url, id, mlog_kafka_strerror());
+			return -1;
+		}
 		return off < lo ? lo : off;
 	default:
 		/* an offset outside the partition starts at its nearer end */
 		return o->sv < lo ? lo : o->sv > hi ? hi : o->sv;
 	}
+}
+
+/* The next message of p: one stashed, else one from its queue. */
+static rd_kafka_message_t *
+kafka_next(struct kpart *p)
+{
+	ssize_t n;
+
+	if (p->headstash < p->nstash)
+		return p->stash[p->headstash++];
+	p->nstash = p->headstash = 0;
+	if (p->headgot == p->ngot) {
+		p->ngot = p->headgot = 0;
+		if (p->q == NULL || (n = rd_kafka_consume_batch_queue(p->q, 0,
+		    p->got, KAFKA_BATCH)) <= 0)
+			return NULL;
+		p->ngot = (size_t)n;
+	}
+	return p->got[p->headgot++];
 }
 
 /* Take the next message of p's queue, if one is there; errors that
@@ -850,8 +931,7 @@ kafka_take(const struct ktail *o, struct kpart *p, int *down)
 	rd_kafka_message_t *m;
 	rd_kafka_resp_err_t e;
 
-	while (!p->have && !p->done &&
-	    (m = rd_kafka_consume_queue(p->q, 0)) != NULL) {
+	while (!p->have && !p->done && (m = kafka_next(p)) != NULL) {
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			/* the end can be past the last record (transaction
 			 * markers, compaction): the end of the partition
@@ -874,6 +954,11 @@ kafka_take(const struct ktail *o, struct kpart *p, int *down)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
+		if (o->group != NULL && m->offset < p->pos) {
+			/* fetched for an earlier assignment */
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		mlog_kafka_record(m, &p->rec);
 		if (m->offset >= p->end || p->rec.timestamp > o->until_ts) {
 			rd_kafka_message_destroy(m);
@@ -885,52 +970,358 @@ kafka_take(const struct ktail *o, struct kpart *p, int *down)
 	}
 }
 
+/* A partition whose records reach the consumer's queue or our own, both
+ * of which wake us through fd. */
+static void
+kafka_watch(rd_kafka_queue_t *q)
+{
+	rd_kafka_queue_io_event_enable(q, K.fd, "k", 1);
+}
+
+static void
+kafka_member_info(void)
+{
+	char list[4096];
+	size_t n = 0;
+	uint32_t i;
+
+	if (!K.o->member_info)
+		return;
+	list[0] = '\0';
+	for (i = 0; i < K.n && n < sizeof(list) - 16; i++)
+		if (K.parts[i].held)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, " %u",
+			    i);
+	warnx("group %s: member %ld holds partitions:%s", K.o->group,
+	    (long)getpid(), n ? list : " none");
+}
+
 /*
- * mlog-tail on a kafka:// topic, without a consumer group: the positions
- * come from -o; without -f it stops at the high watermarks read at start
- * (as -e does), so that it never waits for records that will not come.
- * The brokers going away ends a run with -f after the timeout.
+ * Commit the positions of the partitions in which (NULL: those held).
+ * written and exit commit the next offset to read; pending leaves the
+ * committed offset alone (or sets the one this run started at, when there
+ * was none) and records the position in the commit's metadata for
+ * mlog-offset commit.
  */
 static int
-tail_kafka(const struct ktail *o)
+kafka_commit(const uint8_t *which, int final)
+{
+	struct kpart *p;
+	uint32_t i;
+	int any = 0, e;
+
+	for (i = 0; i < K.n; i++) {
+		p = &K.parts[i];
+		K.which[i] = (which != NULL ? which[i] : p->held) &&
+		    p->pos >= 0;
+		if (!K.which[i])
+			continue;
+		any = 1;
+		if (K.o->commit == COMMIT_PENDING) {
+			K.pos[i].offset = p->base >= 0 ? p->base : p->first;
+			K.pos[i].pending = p->pos;
+		} else {
+			K.pos[i].offset = p->pos;
+			K.pos[i].pending = -1;
+		}
+	}
+	if (!any || (K.o->commit != COMMIT_WRITTEN && !final))
+		return 0;
+	if (mlog_kafka_commit(K.k, K.pos, K.which) < 0) {
+		e = errno;
+		snprintf(K.err, sizeof(K.err), "%s: group %s: commit: %s",
+		    K.o->url, K.o->group, mlog_kafka_strerror());
+		errno = e;
+		return -1;
+	}
+	for (i = 0; i < K.n; i++)
+		if (K.which[i] && K.o->commit != COMMIT_PENDING)
+			K.parts[i].base = K.pos[i].offset;
+	K.uncommitted = 0;
+	K.lastcommit = mlog_now_us();
+	return 0;
+}
+
+/* A commit of -m written while records flow: one the broker refuses in a
+ * rebalance is tried again a second later. */
+static void
+kafka_commit_now(void)
+{
+	if (kafka_commit(NULL, 0) == 0)
+		return;
+	if (errno != EBUSY)
+		kafka_fail("%s", K.err);
+	K.err[0] = '\0';
+	K.lastcommit = mlog_now_us();
+}
+
+static void kafka_serve(int *);
+
+/* The commit at a clean exit: one refused in a rebalance is tried again
+ * once the rebalance is over, within the timeout, for the partitions this
+ * member still holds. */
+static void
+kafka_commit_final(int *down)
+{
+	int64_t deadline = mlog_now_us() + K.o->timeout;
+
+	while (kafka_commit(NULL, 1) < 0) {
+		if (errno != EBUSY || mlog_now_us() >= deadline)
+			kafka_fail("%s", K.err);
+		K.err[0] = '\0';
+		wait_for_input(T.wakefd, 100);
+		kafka_serve(down);
+	}
+}
+
+/* Where each assigned partition starts: where this run stopped reading it
+ * when nobody committed since, else the committed offset, else -o. */
+static int
+kafka_assigned(rd_kafka_topic_partition_list_t *parts)
+{
+	const struct ktail *o = K.o;
+	struct kpart *p;
+	int64_t lo, hi, c, start;
+	int i;
+
+	if (mlog_kafka_committed(K.k, K.pos) < 0) {
+		snprintf(K.err, sizeof(K.err), "%s: group %s: %s", o->url,
+		    o->group, mlog_kafka_strerror());
+		return -1;
+	}
+	for (i = 0; i < parts->cnt; i++) {
+		if (strcmp(parts->elems[i].topic, mlog_kafka_topic(K.k)) != 0 ||
+		    parts->elems[i].partition < 0 ||
+		    (uint32_t)parts->elems[i].partition >= K.n)
+			continue;
+		p = &K.parts[parts->elems[i].partition];
+		if (mlog_kafka_watermarks(K.k, p->id, &lo, &hi) < 0) {
+			snprintf(K.err, sizeof(K.err), "%s: partition %u: %s",
+			    o->url, p->id, mlog_kafka_strerror());
+			return -1;
+		}
+		c = K.pos[p->id].offset;
+		if (p->pos >= 0 && c == p->base)
+			start = p->pos;
+		else if (c >= 0) {
+			start = c;
+			if (c < lo) {
+				warnx("%s: partition %u: committed offset %"
+				    PRId64 " is before the log start %" PRId64
+				    "; %" PRId64 " records were missed",
+				    o->group, p->id, c, lo, lo - c);
+				start = lo;
+			} else if (c > hi)
+				start = hi;
+		} else if ((start = kafka_start_offset(o, p->id, lo,
+		    hi)) < 0)
+			return -1;
+		else
+			p->first = start;
+		p->base = c;
+		p->pos = start;
+		p->end = o->snap || !o->follow ? hi : INT64_MAX;
+		if (o->until_off < (uint64_t)p->end)
+			p->end = (int64_t)o->until_off;
+		p->done = start >= p->end;
+		p->have = 0;
+		parts->elems[i].offset = start;
+	}
+	return 0;
+}
+
+/* librdkafka's rebalance callback, run from rd_kafka_consumer_poll(). */
+static void
+kafka_rebalance(void *arg, int err, rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_t *rk = mlog_kafka_handle(K.k);
+	rd_kafka_error_t *e = NULL;
+	rd_kafka_resp_err_t re = 0;
+	struct kpart *p;
+	int i, coop, assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+
+	(void)arg;
+	coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	if (assign && !K.closing && kafka_assigned(parts) < 0)
+		K.closing = 1;
+	if (!assign && !K.closing) {
+		/* positions go with the partitions; for exit and pending,
+		 * they stay with us in case the partitions come back */
+		for (i = 0; i < (int)K.n; i++)
+			K.which[i] = 0;
+		for (i = 0; i < parts->cnt; i++)
+			if (parts->elems[i].partition >= 0 &&
+			    (uint32_t)parts->elems[i].partition < K.n)
+				K.which[parts->elems[i].partition] = 1;
+		if (T.out.buf != NULL && mlog_out_flush(&T.out) < 0)
+			K.closing = 1;
+		else if (kafka_commit(K.which, 0) < 0) {
+			/* a broker may refuse commits once the rebalance
+			 * began: the next holder reads them again */
+			warnx("%s; the partitions' next reader starts at their "
+			    "last commit", K.err);
+			K.err[0] = '\0';
+		}
+	}
+	if (coop)
+		e = assign ? rd_kafka_incremental_assign(rk, parts) :
+		    rd_kafka_incremental_unassign(rk, parts);
+	else
+		re = rd_kafka_assign(rk, assign ? parts : NULL);
+	if ((e != NULL || re != 0) && K.err[0] == '\0')
+		snprintf(K.err, sizeof(K.err), "%s: group %s: %s",
+		    K.o->url, K.o->group, e != NULL ? rd_kafka_error_string(e) :
+		    rd_kafka_err2str(re));
+	if (e != NULL)
+		rd_kafka_error_destroy(e);
+	for (i = 0; i < parts->cnt; i++) {
+		if (parts->elems[i].partition < 0 ||
+		    (uint32_t)parts->elems[i].partition >= K.n)
+			continue;
+		p = &K.parts[parts->elems[i].partition];
+		kafka_drop(p);
+		p->held = assign && !K.closing;
+		if (!p->held)
+			continue;
+		/* the partition's records come to its own queue */
+		if ((p->q = rd_kafka_queue_get_partition(rk,
+		    mlog_kafka_topic(K.k), (int32_t)p->id)) == NULL) {
+			snprintf(K.err, sizeof(K.err), "%s: partition %u: no "
+			    "queue", K.o->url, p->id);
+			continue;
+		}
+		rd_kafka_queue_forward(p->q, NULL);
+		kafka_watch(p->q);
+	}
+	if (assign)
+		K.assigned = 1;
+	K.awaiting = !assign && !coop;
+	if (!K.closing)
+		kafka_member_info();
+}
+
+static int
+kafka_holds(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < K.n; i++)
+		if (K.parts[i].held)
+			return 1;
+	return 0;
+}
+
+/* A failure writing the output: a group member leaves its group, with
+ * nothing more committed. */
+static void
+kafka_abandon(void)
+{
+	if (K.k != NULL)
+		kafka_release();
+}
+
+/* Serve the consumer's queue: rebalances, errors, and records that came
+ * before their partition's queue was cut from it. */
+static void
+kafka_serve(int *down)
+{
+	rd_kafka_t *rk = mlog_kafka_handle(K.k);
+	rd_kafka_message_t *m;
+	struct kpart *p;
+	size_t cap;
+	void *v;
+
+	while ((m = rd_kafka_consumer_poll(rk, 0)) != NULL) {
+		if (m->err != 0 && m->rkt == NULL) {
+			if (m->err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+			    m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+				*down = 1;
+			else if (K.err[0] == '\0')
+				snprintf(K.err, sizeof(K.err), "%s: group %s: "
+				    "%s", K.o->url, K.o->group,
+				    rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->partition < 0 || (uint32_t)m->partition >= K.n ||
+		    !K.parts[m->partition].held) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		p = &K.parts[m->partition];
+		if (p->nstash == p->capstash) {
+			cap = p->capstash ? p->capstash * 2 : 16;
+			if ((v = reallocarray(p->stash, cap,
+			    sizeof(*p->stash))) == NULL)
+				err(1, NULL);
+			p->stash = v;
+			p->capstash = cap;
+		}
+		p->stash[p->nstash++] = m;
+	}
+	if (K.err[0] != '\0')
+		kafka_fail("%s", K.err);
+}
+
+/* Open the topic; without a group, start each partition's simple
+ * consumer where -o says. */
+static void
+kafka_start(const struct ktail *o)
 {
 	struct mlog_kafka_opts ko = { 0 };
-	struct kpart *p, *best;
+	struct kpart *p;
 	rd_kafka_t *rk;
-	uint64_t emitted = 0;
-	int64_t lo, hi, start, now, deadline;
-	uint32_t i, n;
-	int fds[2], down = 0, waiting;
-	char drain[64];
+	int64_t lo, hi, start;
+	uint32_t i;
+	int fds[2];
 
+	K.o = o;
 	ko.role = MLOG_KAFKA_CONSUMER;
 	ko.timeout_us = o->timeout;
 	ko.props = o->props;
-	if ((kafka_k = mlog_kafka_open(o->url, &ko)) == NULL)
+	ko.group = o->group;
+	ko.rebalance = o->group != NULL ? kafka_rebalance : NULL;
+	if ((K.k = mlog_kafka_open(o->url, &ko)) == NULL)
 		errx(errno == EINVAL ? 2 : 1, "%s: %s", o->url,
 		    mlog_kafka_strerror());
-	rk = mlog_kafka_handle(kafka_k);
-	n = mlog_kafka_partitions(kafka_k);
-	if (o->part >= (int64_t)n) {
+	rk = mlog_kafka_handle(K.k);
+	if (o->part >= (int64_t)(i = mlog_kafka_partitions(K.k))) {
 		kafka_release();
 		errx(2, "--partition: %" PRId64 " is out of range (the log "
-		    "has %u partition%s)", o->part, n, n == 1 ? "" : "s");
+		    "has %u partition%s)", o->part, i, i == 1 ? "" : "s");
 	}
 	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
 		err(1, "pipe");
-	if ((kafka_parts = calloc(n, sizeof(*kafka_parts))) == NULL)
+	K.fd = fds[1];
+	T.wakefd = fds[0];
+	if ((K.parts = calloc(i, sizeof(*K.parts))) == NULL ||
+	    (K.pos = calloc(i, sizeof(*K.pos))) == NULL ||
+	    (K.which = calloc(i, 1)) == NULL)
 		err(1, NULL);
-	kafka_nparts = n;
-	for (i = 0; i < n; i++) {
-		p = &kafka_parts[i];
+	K.n = i;
+	for (i = 0; i < K.n; i++) {
+		p = &K.parts[i];
 		p->id = i;
+		p->pos = p->base = p->first = -1;
+	}
+	if (o->group != NULL) {
+		K.mainq = rd_kafka_queue_get_consumer(rk);
+		kafka_watch(K.mainq);
+		if (mlog_kafka_subscribe(K.k) < 0)
+			kafka_fail("%s: group %s: %s", o->url, o->group,
+			    mlog_kafka_strerror());
+		return;
+	}
+	for (i = 0; i < K.n; i++) {
+		p = &K.parts[i];
 		p->done = o->part >= 0 && (int64_t)i != o->part;
 		if (p->done)
 			continue;
-		if (mlog_kafka_watermarks(kafka_k, i, &lo, &hi) < 0)
+		if (mlog_kafka_watermarks(K.k, i, &lo, &hi) < 0)
 			kafka_fail("%s: partition %u: %s", o->url, i,
 			    mlog_kafka_strerror());
-		start = kafka_start_offset(o, i, lo, hi);
+		if ((start = kafka_start_offset(o, i, lo, hi)) < 0)
+			kafka_fail("%s", K.err);
 		p->end = o->snap || !o->follow ? hi : INT64_MAX;
 		if (o->until_off < (uint64_t)p->end)
 			p->end = (int64_t)o->until_off;
@@ -942,25 +1333,52 @@ tail_kafka(const struct ktail *o)
 		 * partition */
 		if ((p->q = rd_kafka_queue_new(rk)) == NULL)
 			err(1, NULL);
-		rd_kafka_queue_io_event_enable(p->q, fds[1], "p", 1);
+		kafka_watch(p->q);
 		if (rd_kafka_consume_start_queue(mlog_kafka_topic_handle(
-		    kafka_k), (int32_t)i, start, p->q) < 0)
+		    K.k), (int32_t)i, start, p->q) < 0)
 			kafka_fail("%s: partition %u: %s", o->url, i,
 			    rd_kafka_err2str(rd_kafka_last_error()));
 		p->started = 1;
 	}
-	kafka_mainq = rd_kafka_queue_get_main(rk);
-	rd_kafka_queue_io_event_enable(kafka_mainq, fds[1], "m", 1);
+	K.mainq = rd_kafka_queue_get_main(rk);
+	kafka_watch(K.mainq);
+}
 
+/*
+ * mlog-tail on a kafka:// topic.  Without a group the positions come from
+ * -o; with -g from the group's commits, for the partitions the group
+ * assigns this member.  Without -f it stops at the high watermarks read at
+ * start or at assignment (as -e does), so that it never waits for records
+ * that will not come.  The brokers going away ends a run after the
+ * timeout.
+ */
+static int
+tail_kafka(const struct ktail *o)
+{
+	struct kpart *p, *best;
+	rd_kafka_t *rk;
+	uint64_t emitted = 0;
+	int64_t now, deadline;
+	uint32_t i;
+	int down = 0, waiting, idle;
+	char drain[64];
+
+	kafka_start(o);
+	rk = mlog_kafka_handle(K.k);
 	deadline = mlog_now_us() + o->timeout;
 	while (!stop_sig) {
 		best = NULL;
 		waiting = 0;
-		rd_kafka_poll(rk, 0);
-		if (mlog_kafka_broker_down(kafka_k))
+		if (o->group != NULL)
+			kafka_serve(&down);
+		else
+			rd_kafka_poll(rk, 0);
+		if (mlog_kafka_broker_down(K.k))
 			down = 1;
-		for (i = 0; i < n; i++) {
-			p = &kafka_parts[i];
+		for (i = 0; i < K.n; i++) {
+			p = &K.parts[i];
+			if (o->group != NULL && !p->held)
+				continue;
 			kafka_take(o, p, &down);
 			if (p->done)
 				continue;
@@ -977,48 +1395,68 @@ tail_kafka(const struct ktail *o)
 		 * when they arrived */
 		if (best != NULL && (!waiting || (o->follow && !o->snap))) {
 			put_record(&best->rec);
+			best->pos = (int64_t)best->rec.offset + 1;
 			rd_kafka_message_destroy(best->m);
 			best->m = NULL;
 			best->have = 0;
-			if (best->rec.offset + 1 >= (uint64_t)best->end)
+			if (best->pos >= best->end)
 				best->done = 1;
 			deadline = mlog_now_us() + o->timeout;
 			down = 0;
+			K.uncommitted = 1;
 			if (++emitted == o->count)
 				break;
+			if (o->group != NULL && K.uncommitted &&
+			    mlog_now_us() - K.lastcommit >= COMMIT_EVERY_US) {
+				flush_out();
+				kafka_commit_now();
+			}
 			continue;
 		}
-		if (best == NULL && !waiting)
+		/* the end: every partition read to its end, and with -g, an
+		 * assignment in and not revoked since */
+		idle = best == NULL && !waiting;
+		if (idle && (o->group == NULL || (K.assigned && !K.awaiting &&
+		    (!o->follow || o->snap || kafka_holds()))))
 			break;
 		now = mlog_now_us();
 		if (down) {
 			/* librdkafka lost every broker: see whether one
 			 * answers within the timeout */
 			down = 0;
-			if (mlog_kafka_probe(kafka_k) < 0)
+			if (mlog_kafka_probe(K.k) < 0)
 				kafka_fail("%s: lost the brokers: %s", o->url,
 				    mlog_kafka_strerror());
 			deadline = mlog_now_us() + o->timeout;
 			continue;
 		}
-		if (!o->follow || o->snap) {
-			if (now >= deadline)
-				kafka_fail("%s: records up to the end did not "
-				    "arrive within the timeout (%" PRId64
-				    " ms)", o->url, o->timeout / 1000);
+		if ((!o->follow || o->snap) && now >= deadline) {
+			if (o->group != NULL && (!K.assigned || K.awaiting))
+				kafka_fail("%s: group %s: no partitions were "
+				    "assigned within the timeout (%" PRId64
+				    " ms)", o->url, o->group,
+				    o->timeout / 1000);
+			kafka_fail("%s: records up to the end did not "
+			    "arrive within the timeout (%" PRId64 " ms)",
+			    o->url, o->timeout / 1000);
 		}
 		flush_out();
+		if (o->group != NULL && K.uncommitted &&
+		    mlog_now_us() - K.lastcommit >= COMMIT_EVERY_US)
+			kafka_commit_now();
 		/* librdkafka writes to the pipe when a queue gets something;
-		 * the second is only a safety net */
-		wait_for_input(fds[0], !o->follow || o->snap ?
+		 * the timeout is only a safety net */
+		wait_for_input(T.wakefd, !o->follow || o->snap ?
 		    (int)((deadline - now + 999) / 1000) : 1000);
-		while (read(fds[0], drain, sizeof(drain)) > 0)
+		while (read(T.wakefd, drain, sizeof(drain)) > 0)
 			;
 	}
 	flush_out();
+	if (o->group != NULL)
+		kafka_commit_final(&down);
 	kafka_release();
-	close(fds[0]);
-	close(fds[1]);
+	close(T.wakefd);
+	close(K.fd);
 	return 0;
 }
 
@@ -1067,13 +1505,11 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "0c:eF:fg:hJMm:n:o:p:S:u:X:",
 	    longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-		case 'M':
 		case 'n':
 		case 'S':
 		case O_STRICT:
-			fileopt = c == 'm' ? "-m" : c == 'M' ? "-M" :
-			    c == 'n' ? "-n" : c == 'S' ? "-S" : "--strict";
+			fileopt = c == 'n' ? "-n" : c == 'S' ? "-S" :
+			    "--strict";
 			break;
 		case 'X':
 		case O_KAFKA_CONFIG:
@@ -1205,9 +1641,14 @@ main(int argc, char *argv[])
 		usage();
 	}
 	if (mlog_log_is_kafka(argv[0])) {
-		if (group != NULL) {
-			warnx("-g: consumer groups on kafka:// are not yet "
-			    "supported");
+		if (group != NULL && part >= 0) {
+			warnx("-p cannot be used with -g on kafka://: the "
+			    "group assigns the partitions");
+			usage();
+		}
+		if (group == NULL && (T.member_info ||
+		    T.commit != COMMIT_WRITTEN)) {
+			warnx("%s: only with -g", T.member_info ? "-M" : "-m");
 			usage();
 		}
 		if (fileopt != NULL) {
@@ -1231,6 +1672,9 @@ main(int argc, char *argv[])
 		kt.count = count;
 		kt.until_off = until_off;
 		kt.until_ts = until_ts;
+		kt.group = group;
+		kt.commit = T.commit;
+		kt.member_info = T.member_info;
 		tail_kafka(&kt);
 		mlog_kafka_props_free(&props);
 		return 0;

@@ -141,6 +141,12 @@ static void
 vreport(struct ck *c, enum mlog_check_kind kind, int64_t part,
     const char *file, uint64_t seg, uint64_t off, uint64_t last,
     uint64_t pos, const char *fmt, va_list ap)
+    __attribute__((format(printf, 9, 0)));
+
+static void
+vreport(struct ck *c, enum mlog_check_kind kind, int64_t part,
+    const char *file, uint64_t seg, uint64_t off, uint64_t last,
+    uint64_t pos, const char *fmt, va_list ap)
 {
 	struct mlog_check_report r;
 	char msg[MSG_LEN];
@@ -260,13 +266,15 @@ static const unsigned char *
 win(struct ck *c, uint64_t pos, size_t n, size_t *avail)
 {
 	unsigned char *nb;
-	size_t keep = 0, want, cap;
+	size_t keep = 0, want, cap, least;
 	ssize_t r;
 
 	if (pos >= c->wat && pos + n <= c->wat + c->wlen)
 		goto done;
-	if (n > c->wcap || c->wcap < WIN_MIN) {
-		for (cap = c->wcap < WIN_MIN ? WIN_MIN : c->wcap; cap < n;
+	/* no bigger than the segment: most are short */
+	least = c->wsize < WIN_MIN ? (size_t)c->wsize + 1 : WIN_MIN;
+	if (n > c->wcap || c->wcap < least) {
+		for (cap = c->wcap < least ? least : c->wcap; cap < n;
 		    cap *= 2)
 			;
 		if ((nb = realloc(c->wbuf, cap)) == NULL)

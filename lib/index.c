@@ -76,6 +76,9 @@ seg_scan_run(int segfd, struct seg_scan *s, uint64_t limit, int idxfd)
 	ssize_t n, r;
 	int rc = -1;
 
+	/* no bigger than what there is to read: most segments are short */
+	if (s->pos < limit && limit - s->pos < cap)
+		cap = (size_t)(limit - s->pos);
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
 	while (s->pos < limit) {
@@ -308,19 +311,22 @@ seg_records_after(int segfd, uint64_t pos, uint64_t size, uint64_t minoff)
 {
 	unsigned char *buf;
 	uint64_t at, p;
-	size_t have = 0;
+	size_t have = 0, win = AFTER_WINDOW;
 	ssize_t n;
 	int rc = 0;
 
-	if ((buf = malloc(AFTER_WINDOW)) == NULL)
+	if (pos + 1 + MLOG_REC_HDR > size)
+		return 0;
+	if (size - pos < win)
+		win = (size_t)(size - pos);
+	if ((buf = malloc(win)) == NULL)
 		return -1;
 	at = pos + 1;
 	for (p = pos + 1; rc == 0 && p + MLOG_REC_HDR <= size; p++) {
 		if (p + MLOG_REC_HDR > at + have) {
 			/* slide the window to start at p */
 			at = p;
-			if ((n = pread_full(segfd, buf, AFTER_WINDOW,
-			    (off_t)at)) < 0) {
+			if ((n = pread_full(segfd, buf, win, (off_t)at)) < 0) {
 				rc = -1;
 				break;
 			}

@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,11 @@ struct mlog_kafka {
 	int		 down;		/* all brokers reported down */
 	char		 why[256];	/* librdkafka's last word on a broker */
 	void		(*delivered)(void *, const struct rd_kafka_message_s *);
+	void		(*rebalance)(void *, int, struct rd_kafka_topic_partition_list_s *);
 	void		*arg;
+	char		*group;
+	int		 joined;	/* mlog_kafka_join: assigned */
+	uint8_t		*held;		/* mlog_kafka_join: [partitions] */
 };
 
 static char lasterr[512];
@@ -402,6 +407,36 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		k->delivered(k->arg, m);
 }
 
+/* A member of a group: the tool's own handling, or mlog_kafka_join()'s,
+ * which only notes what it holds. */
+static void
+on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct mlog_kafka *k = opaque;
+	int i, assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+
+	if (k->rebalance != NULL) {
+		k->rebalance(k->arg, err, parts);
+		return;
+	}
+	for (i = 0; i < parts->cnt; i++)
+		if (k->held != NULL && strcmp(parts->elems[i].topic,
+		    k->topic) == 0 && parts->elems[i].partition >= 0 &&
+		    (uint32_t)parts->elems[i].partition < k->partitions)
+			k->held[parts->elems[i].partition] = assign;
+	k->joined = assign;
+	if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+		if (assign)
+			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk,
+			    parts));
+		else
+			rd_kafka_error_destroy(rd_kafka_incremental_unassign(
+			    rk, parts));
+	} else
+		rd_kafka_assign(rk, assign ? parts : NULL);
+}
+
 /* How a broker error reads, for the tools' messages. */
 static int
 fail_rd(struct mlog_kafka *k, rd_kafka_resp_err_t e)
@@ -504,6 +539,18 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 	    "default") < 0 ||
 	    conf_set(conf, "enable.partition.eof", "true", "default") < 0)
 		goto bad;
+	if (o->group != NULL) {
+		if ((k->group = strdup(o->group)) == NULL) {
+			fail(ENOMEM, "%s", strerror(ENOMEM));
+			goto bad;
+		}
+		k->rebalance = o->rebalance;
+		rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+		if (conf_set(conf, "group.id", o->group, "--group") < 0 ||
+		    conf_set(conf, "enable.auto.offset.store", "false",
+		    "default") < 0)
+			goto bad;
+	}
 	for (i = 0; o->props != NULL && i < o->props->n; i++)
 		if (conf_set(conf, o->props->v[i].key, o->props->v[i].value,
 		    o->props->v[i].origin) < 0)
@@ -522,6 +569,8 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 	}
 	if (load_partitions(k) < 0)
 		goto bad;
+	if (k->group != NULL)
+		rd_kafka_poll_set_consumer(k->rk);
 	free(u.brokers);
 	return k;
 bad:
@@ -706,16 +755,162 @@ mlog_kafka_record(const struct rd_kafka_message_s *m, struct mlog_record *r)
 	r->valuelen = m->len;
 }
 
+int
+mlog_kafka_subscribe(struct mlog_kafka *k)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, k->topic, RD_KAFKA_PARTITION_UA);
+	e = rd_kafka_subscribe(k->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	return e != 0 ? fail_rd(k, e) : 0;
+}
+
+/*
+ * What the tools keep in the metadata of a commit: "mstreams t=US", the
+ * time of the commit, and " pending=N" for a position mlog-tail -m pending
+ * left for mlog-offset commit.  Other clients' metadata is not ours.
+ */
+#define META_TAG	"mstreams "
+
+static void
+meta_parse(const void *meta, size_t len, struct mlog_kafka_pos *p)
+{
+	char buf[128], *tok, *next, *end;
+	long long v;
+
+	p->committed_at = 0;
+	p->pending = -1;
+	if (meta == NULL || len >= sizeof(buf) || len < strlen(META_TAG) ||
+	    memcmp(meta, META_TAG, strlen(META_TAG)) != 0)
+		return;
+	memcpy(buf, meta, len);
+	buf[len] = '\0';
+	for (tok = buf + strlen(META_TAG); tok != NULL; tok = next) {
+		if ((next = strchr(tok, ' ')) != NULL)
+			*next++ = '\0';
+		errno = 0;
+		if (strncmp(tok, "t=", 2) == 0) {
+			v = strtoll(tok + 2, &end, 10);
+			if (errno == 0 && *end == '\0' && v > 0)
+				p->committed_at = v;
+		} else if (strncmp(tok, "pending=", 8) == 0) {
+			v = strtoll(tok + 8, &end, 10);
+			if (errno == 0 && *end == '\0' && v >= 0)
+				p->pending = v;
+		}
+	}
+}
+
+int
+mlog_kafka_committed(struct mlog_kafka *k, struct mlog_kafka_pos *pos)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_partition_t *t;
+	rd_kafka_resp_err_t e;
+	uint32_t i;
+
+	l = rd_kafka_topic_partition_list_new((int)k->partitions);
+	for (i = 0; i < k->partitions; i++)
+		rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)i);
+	e = rd_kafka_committed(k->rk, l, k->timeout_ms);
+	for (i = 0; e == 0 && i < k->partitions; i++) {
+		t = &l->elems[i];
+		if ((e = t->err) != 0)
+			break;
+		pos[i].offset = t->offset >= 0 ? t->offset : -1;
+		meta_parse(t->metadata, t->metadata_size, &pos[i]);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return e != 0 ? fail_rd(k, e) : 0;
+}
+
+int
+mlog_kafka_commit(struct mlog_kafka *k, const struct mlog_kafka_pos *pos,
+    const uint8_t *which)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_partition_t *t;
+	rd_kafka_resp_err_t e;
+	char meta[96];
+	uint32_t i;
+	int n;
+
+	l = rd_kafka_topic_partition_list_new((int)k->partitions);
+	for (i = 0; i < k->partitions; i++) {
+		if (!which[i] || pos[i].offset < 0)
+			continue;
+		t = rd_kafka_topic_partition_list_add(l, k->topic, (int32_t)i);
+		t->offset = pos[i].offset;
+		n = pos[i].pending >= 0 ?
+		    snprintf(meta, sizeof(meta), META_TAG "t=%" PRId64
+		    " pending=%" PRId64, mlog_now_us(), pos[i].pending) :
+		    snprintf(meta, sizeof(meta), META_TAG "t=%" PRId64,
+		    mlog_now_us());
+		if ((t->metadata = strdup(meta)) == NULL) {
+			rd_kafka_topic_partition_list_destroy(l);
+			return fail(ENOMEM, "%s", strerror(ENOMEM));
+		}
+		t->metadata_size = (size_t)n;
+	}
+	e = l->cnt == 0 ? 0 : rd_kafka_commit(k->rk, l, 0);
+	for (i = 0; e == 0 && i < (uint32_t)l->cnt; i++)
+		e = l->elems[i].err;
+	rd_kafka_topic_partition_list_destroy(l);
+	switch (e) {
+	case 0:
+		return 0;
+	case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+	case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+	case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
+		/* the broker takes commits only from the group's members,
+		 * or from anyone while it has none */
+		return fail(EBUSY, "the broker refused the commit: %s",
+		    rd_kafka_err2str(e));
+	default:
+		return fail_rd(k, e);
+	}
+}
+
+int
+mlog_kafka_join(struct mlog_kafka *k, const uint8_t **held)
+{
+	rd_kafka_message_t *m;
+	int64_t deadline;
+
+	if (k->held == NULL && (k->held = calloc(k->partitions, 1)) == NULL)
+		return fail(ENOMEM, "%s", strerror(ENOMEM));
+	if (mlog_kafka_subscribe(k) < 0)
+		return -1;
+	deadline = mlog_now_us() + (int64_t)k->timeout_ms * 1000;
+	while (!k->joined && mlog_now_us() < deadline)
+		if ((m = rd_kafka_consumer_poll(k->rk, 100)) != NULL)
+			rd_kafka_message_destroy(m);
+	if (!k->joined)
+		return fail(ETIMEDOUT, "joining group %s: no partitions "
+		    "were assigned within the timeout (%d ms)", k->group,
+		    k->timeout_ms);
+	*held = k->held;
+	return 0;
+}
+
 void
 mlog_kafka_close(struct mlog_kafka *k)
 {
 	if (k == NULL)
 		return;
+	if (k->group != NULL && k->rk != NULL)
+		rd_kafka_consumer_close(k->rk);
 	if (k->rkt != NULL)
 		rd_kafka_topic_destroy(k->rkt);
 	if (k->rk != NULL)
 		rd_kafka_destroy(k->rk);
 	free(k->url);
 	free(k->topic);
+	free(k->group);
+	free(k->held);
 	free(k);
 }

@@ -538,6 +538,7 @@ int		mlog_compact_partition(struct mlog_log *, uint32_t partition,
 struct rd_kafka_s;
 struct rd_kafka_topic_s;
 struct rd_kafka_message_s;
+struct rd_kafka_topic_partition_list_s;
 
 #define MLOG_KAFKA_TOPIC_MAX	249
 
@@ -599,6 +600,13 @@ struct mlog_kafka_opts {
 	void		(*delivered)(void *arg,
 			    const struct rd_kafka_message_s *);
 	void		*arg;
+	/* a consumer in group (group.id), positions stored by the tools;
+	 * rebalance, when given, is librdkafka's rebalance callback
+	 * (err: RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS or _REVOKE_...) and
+	 * must assign or unassign itself */
+	const char	*group;
+	void		(*rebalance)(void *arg, int err,
+			    struct rd_kafka_topic_partition_list_s *);
 };
 struct mlog_kafka;
 struct mlog_kafka *mlog_kafka_open(const char *url,
@@ -620,6 +628,26 @@ int		mlog_kafka_offset_for_time(struct mlog_kafka *,
 int		mlog_kafka_probe(struct mlog_kafka *);
 /* 1 when librdkafka said all brokers were down since the last call. */
 int		mlog_kafka_broker_down(struct mlog_kafka *);
+/* Subscribe a group consumer to the topic. */
+int		mlog_kafka_subscribe(struct mlog_kafka *);
+/* A group's position in a partition, with what the tools keep in the
+ * metadata of their commits. */
+struct mlog_kafka_pos {
+	int64_t		 offset;	/* committed; -1: none */
+	int64_t		 committed_at;	/* microseconds; 0: not known */
+	int64_t		 pending;	/* mlog-tail -m pending's; -1: none */
+};
+/* The group's positions in every partition (pos[partitions]). */
+int		mlog_kafka_committed(struct mlog_kafka *,
+		    struct mlog_kafka_pos *pos);
+/* Commit pos[i] for each partition i with which[i] and an offset,
+ * stamped with the time, and its pending position when >= 0.  EBUSY: the
+ * broker takes commits only from members now. */
+int		mlog_kafka_commit(struct mlog_kafka *,
+		    const struct mlog_kafka_pos *pos, const uint8_t *which);
+/* Join the group (a handle opened without rebalance) and wait, within the
+ * timeout, for the partitions the group gives: held[partition]. */
+int		mlog_kafka_join(struct mlog_kafka *, const uint8_t **held);
 /* A consumed message as a record (timestamp in microseconds); r points
  * into m. */
 void		mlog_kafka_record(const struct rd_kafka_message_s *m,

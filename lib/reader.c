@@ -118,6 +118,12 @@ mlog_reader_open(int partfd, uint32_t partition)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	/* never NULL: a record is parsed at buf + off before the first read */
+	if ((r->buf = malloc(READ_MIN)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->cap = READ_MIN;
 	r->partfd = partfd;
 	r->part = partition;
 	r->segfd = -1;
@@ -469,7 +475,10 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			    index_lied(r))
 				continue;
 			r->verify = 0;
-			if (r->have_last && rec->offset <= r->last)
+			/* as a scan has it (index.c): offsets increase from
+			 * the segment's base on */
+			if (rec->offset < r->base ||
+			    (r->have_last && rec->offset <= r->last))
 				return invalid(r);
 			r->off += (size_t)n;
 			r->last = rec->offset;
@@ -630,7 +639,8 @@ static void
 position(struct mlog_reader *r, const struct idx_entry *e)
 {
 	seek_within(r, e->pos);
-	r->verify = e->rel > 0;
+	/* every entry but the segment start is checked, rel 0 too */
+	r->verify = e->rel > 0 || e->pos != MLOG_SEG_HDR;
 	r->verify_off = r->base + e->rel;
 	r->have_last = 0;
 }
@@ -784,6 +794,10 @@ mlog_reader_bounds(struct mlog_reader *r, uint64_t *start, uint64_t *end)
 	if (rc < 0)
 		return -1;
 	*start = r->segs[0] > r->logstart ? r->segs[0] : r->logstart;
+	/* a start past the end is damage that deletes nothing (mlog-check):
+	 * the partition starts where reading does */
+	if (*start > s.next)
+		*start = r->segs[0];
 	*end = s.next;
 	return 0;
 }

@@ -119,9 +119,10 @@ mlog_time_rfc3339(const char *s, size_t n, int64_t *out)
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 	const unsigned char *u = (const unsigned char *)s;
-	char buf[64];
+	char buf[64], *copy = buf;
 	int64_t v[6], frac = 0, scale = 100000;
 	size_t i, k;
+	int rc;
 	static const size_t at[6] = { 0, 5, 8, 11, 14, 17 };
 	static const size_t len[6] = { 4, 2, 2, 2, 2, 2 };
 
@@ -155,13 +156,19 @@ mlog_time_rfc3339(const char *s, size_t n, int64_t *out)
 		return 0;
 	}
 general:
-	if (n >= sizeof(buf) || memchr(s, '\0', n) != NULL) {
+	if (memchr(s, '\0', n) != NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (rfc3339(buf, out) < 0) {
+	/* a fraction may have any number of digits, as on the fast path */
+	if (n >= sizeof(buf) && (copy = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	rc = rfc3339(copy, out);
+	if (copy != buf)
+		free(copy);
+	if (rc < 0) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -366,8 +366,11 @@ mlog_writer_append(struct mlog_writer *w, uint32_t pn, unsigned char *buf,
 	oidx = st.st_size;
 	firstoff = p->s.next;
 	now = mlog_now_us();
-	if (p->s.pos > MLOG_SEG_HDR && now - p->created >= w->log->segment_age_us &&
-	    roll(w, pn, now) < 0)
+	/* the age in unsigned arithmetic: a damaged header's creation time
+	 * may be anything */
+	if (p->s.pos > MLOG_SEG_HDR && p->created < now &&
+	    (uint64_t)now - (uint64_t)p->created >=
+	    (uint64_t)w->log->segment_age_us && roll(w, pn, now) < 0)
 		goto fail;
 	for (i = span = 0; i < len; i += reclen) {
 		reclen = (size_t)get32(buf + i) + 4;

@@ -12,16 +12,23 @@ T0=1700000000000000	# 2023-11-14T22:13:20Z, in microseconds
 # and against this test's Kafka topic of N partitions; its output (stdout,
 # stderr and exit status) must be the same for both; it is left in $output.
 both() {
-	local n=$1 fn=$2
-	mlog-append -P "$n" F </dev/null
-	"$fn" F >file.out 2>&1
-	echo "status $?" >>file.out
-	"$fn" "$(kurl "$n")" >kafka.out 2>&1
-	echo "status $?" >>kafka.out
+	outputs "$@"
 	run diff -u file.out kafka.out
 	assert_success
 	assert_equal "$(tail -n 1 file.out)" "status 0"
 	run sed '$d' file.out
+}
+
+# outputs N FUNCTION: as both, leaving the outputs in file.out and
+# kafka.out without comparing them.
+outputs() {
+	local n=$1 fn=$2 st=0
+	mlog-append -P "$n" F </dev/null
+	"$fn" F >file.out 2>&1 || st=$?
+	echo "status $st" >>file.out
+	st=0
+	"$fn" "$(kurl "$n")" >kafka.out 2>&1 || st=$?
+	echo "status $st" >>kafka.out
 }
 
 # timed N: N envelopes, one a second from T0, over the partitions given
@@ -245,4 +252,163 @@ follow() {
 @test "conformance: -f prints records as they are appended" {
 	both 1 follow
 	assert_output $'0 v0\n1 v1\n2 later'
+}
+
+# Consumer groups and mlog-offset: the same commands with the same
+# results.  $(kx LOG) adds what the mock cluster needs; HOLDER and
+# LAST-COMMIT differ by nature (a file log names its member, a Kafka group's
+# are the brokers'; the times are the commits') and are cut off.
+
+group_resume() {
+	local g
+	g=$(kgroup)
+	timed 9 3 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -c 4 -F '%p/%o %s\n' "$1" &&
+		echo -- &&
+		mlog-tail $(kx "$1") -g "$g" -F '%p/%o %s\n' "$1" &&
+		echo -- &&
+		timed 11 3 | tail -n 2 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -F '%p/%o %s\n' "$1" &&
+		echo -- &&
+		mlog-tail $(kx "$1") -g "$g" "$1"
+}
+
+@test "conformance: -g resumes where the group stopped, run after run" {
+	both 3 group_resume
+	assert_output - <<'EOF2'
+0/0 v0
+1/0 v1
+2/0 v2
+0/1 v3
+--
+1/1 v4
+2/1 v5
+0/2 v6
+1/2 v7
+2/2 v8
+--
+0/3 v9
+1/3 v10
+--
+EOF2
+}
+
+group_show() {
+	local g
+	g=$(kgroup)
+	timed 9 3 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -c 5 "$1" >/dev/null &&
+		mlog-offset $(kx "$1") -g "$g" "$1" | cut -c 1-53 &&
+		mlog-offset $(kx "$1") -g "$g" -p 2 -J "$1" |
+		sed 's/"holder":[^,]*,"committed_at":[0-9]*/H/' &&
+		mlog-offset -g "$(kgroup other)" "$1"
+}
+
+@test "conformance: mlog-offset show gives positions, ends and lag; an unknown group is an error" {
+	outputs 3 group_show
+	run diff -u file.out <(sed "s|$(kurl 3)|F|; s| (nothing committed in the topic)||" kafka.out)
+	assert_success
+	run cat file.out
+	assert_output - <<EOF2
+PARTITION  CURRENT-OFFSET  LOG-END-OFFSET         LAG
+0                       2               3           1
+1                       2               3           1
+2                       1               3           2
+{"group":"$(kgroup)","partitions":[{"partition":2,"current":1,"end":3,"lag":2,H}],"lag":2}
+mlog-offset: F: no group $(kgroup other)
+status 1
+EOF2
+}
+
+group_exit() {
+	local g
+	g=$(kgroup)
+	timed 4 | mlog-append -J "$1" &&
+		{ mlog-tail $(kx "$1") -g "$g" -m exit "$1" >&- 2>/dev/null; echo "failed: $?"; } &&
+		mlog-tail $(kx "$1") -g "$g" -m exit -c 3 "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -m exit "$1"
+}
+
+@test "conformance: -m exit commits at a clean exit only" {
+	both 1 group_exit
+	assert_output $'failed: 1\nv0\nv1\nv2\nv3'
+}
+
+group_pending() {
+	local g
+	g=$(kgroup)
+	timed 6 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -m pending -c 2 "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -m pending -c 3 "$1" &&
+		mlog-offset $(kx "$1") -g "$g" "$1" commit &&
+		mlog-tail $(kx "$1") -g "$g" -m pending -c 1 "$1" &&
+		mlog-offset $(kx "$1") -g "$g" "$1" abort &&
+		mlog-tail $(kx "$1") -g "$g" -c 1 "$1" &&
+		mlog-offset $(kx "$1") -g "$g" "$1" abort
+}
+
+@test "conformance: -m pending moves nothing until mlog-offset commit; abort drops it" {
+	outputs 1 group_pending
+	run diff -u file.out kafka.out
+	assert_success
+	run cat file.out
+	assert_output - <<EOF2
+v0
+v1
+v0
+v1
+v2
+v3
+v3
+mlog-offset: group $(kgroup): no pending positions to abort
+status 1
+EOF2
+}
+
+group_reset() {
+	local g
+	g=$(kgroup)
+	timed 9 3 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -c 4 "$1" >/dev/null &&
+		mlog-offset $(kx "$1") -g "$g" -s -1 "$1" reset &&
+		mlog-offset $(kx "$1") -g "$g" -o 2 -p 1 -x "$1" reset &&
+		mlog-offset $(kx "$1") -g "$g" -t 1700000005 -p 2 -x -J "$1" reset &&
+		mlog-tail $(kx "$1") -g "$g" -F '%p/%o %s\n' "$1" &&
+		mlog-offset $(kx "$1") -g "$g" -b -x "$1" reset >/dev/null &&
+		mlog-tail $(kx "$1") -g "$g" -c 1 "$1" &&
+		mlog-offset $(kx "$1") -g "$g" -e -x "$1" reset >/dev/null &&
+		mlog-tail $(kx "$1") -g "$g" "$1"
+}
+
+@test "conformance: mlog-offset reset plans, then moves positions with -x" {
+	both 3 group_reset
+	assert_output - <<EOF2
+PARTITION  CURRENT-OFFSET      NEW-OFFSET
+0                       2               1
+1                       1               0
+2                       1               0
+mlog-offset: dry run: nothing changed; add --execute to apply
+PARTITION  CURRENT-OFFSET      NEW-OFFSET
+1                       1               2
+{"group":"$(kgroup)","executed":true,"partitions":[{"partition":2,"current":1,"new":1}]}
+2/1 v5
+0/2 v6
+1/2 v7
+2/2 v8
+v0
+EOF2
+}
+
+group_start() {
+	local g
+	g=$(kgroup)
+	timed 6 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -o -2 "$1" &&
+		timed 7 | tail -n 1 | mlog-append -J "$1" &&
+		mlog-tail $(kx "$1") -g "$g" -o beginning "$1"
+}
+
+@test "conformance: -o applies only where the group has no position" {
+	both 1 group_start
+	assert_output $'v4\nv5\nv6'
 }

@@ -62,3 +62,19 @@ topic() {
 kurl() {
 	echo "kafka://$KAFKA_ADDR/$(topic "$1")"
 }
+
+# kx LOG: the -X options a group needs on the mock cluster, when LOG is
+# kafka://.  The mock waits a whole session timeout (librdkafka's default:
+# 45s) for the members of a rebalance, where a broker goes on once the
+# known members have rejoined; with a session of 3s and heartbeats every
+# 0.3s a group's rebalance takes it 2-3s.
+kx() {
+	case $1 in
+	kafka://*) echo "-X session.timeout.ms=3000 -X heartbeat.interval.ms=300" ;;
+	esac
+}
+
+# kgroup: this test's consumer group (groups live as long as the cluster).
+kgroup() {
+	echo "g${BATS_TEST_NUMBER}${1:-}"
+}

@@ -214,6 +214,18 @@ load test_helper
 	assert_output $'first\nsecond'
 }
 
+@test "mlog-append: a segment header created at the oldest time there is rolls" {
+	echo first | mlog-append L
+	# the i64 creation time at byte 16: INT64_MIN, as damage may leave it
+	printf '\000\000\000\000\000\000\000\200' |
+		dd of=L/p0/00000000000000000000.log bs=1 seek=16 conv=notrunc 2>/dev/null
+	echo second | mlog-append L
+	run sh -c 'ls L/p0/*.log | wc -l'
+	assert_output 2
+	run mlog-tail L
+	assert_output $'first\nsecond'
+}
+
 @test "mlog-append: --fsync always and interval append the same records" {
 	seq 1 100 | mlog-append -y always A
 	seq 1 100 | mlog-append --fsync=interval:10ms B

@@ -463,6 +463,16 @@ timed() {
 	assert_output 49990
 }
 
+@test "mlog-tail: an index entry for offset 0 inside a record does not fail a seek" {
+	seq 0 49999 | mlog-append -s 128K L
+	# the first entry: relative offset 0 at byte 1000, inside a record
+	printf '\000\000\000\000\350\003\000\000' |
+		dd of=L/p0/00000000000000000000.idx bs=1 seek=16 conv=notrunc 2>/dev/null
+	run mlog-tail -o 5 -c 1 L
+	assert_success
+	assert_output 5
+}
+
 @test "mlog-tail: a corrupt record before the last segment's tail is an error" {
 	seq 1 300 | mlog-append -s 1K L
 	first=$(ls L/p0/*.log | head -n 1)

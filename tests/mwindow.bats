@@ -875,6 +875,16 @@ ms() {
 	assert_equal "$stderr" ''
 }
 
+@test "mwindow: a long fraction is read with an offset as it is with Z" {
+	f=5$(printf '%060d' 1)
+	printf '{"ts":"2026-03-02%s09:00:00.%s%s"}\n' T "$f" Z T "$f" +00:00 \
+		' ' "$f" Z >in
+	run --separate-stderr mwindow --tumbling 1m --time .ts in
+	assert_success
+	assert_output '{"window_start":"2026-03-02T09:00:00Z","window_end":"2026-03-02T09:01:00Z","count":3}'
+	assert_equal "$stderr" ''
+}
+
 @test "mwindow: RFC 3339 times may have a lower-case t and z" {
 	echo '{"ts":"2026-03-02t09:00:30z"}' >in
 	run --separate-stderr mwindow --tumbling 1m --time .ts in

@@ -45,10 +45,11 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
-# wait_for CMD...: run CMD until it succeeds, for at most 10 seconds.
+# wait_for CMD...: run CMD until it succeeds, for at most 10 seconds
+# (WAIT_SECONDS=N wait_for ...: N seconds).
 wait_for() {
 	local i
-	for ((i = 0; i < 1000; i++)); do
+	for ((i = 0; i < ${WAIT_SECONDS:-10} * 100; i++)); do
 		"$@" && return 0
 		sleep 0.01
 	done
