@@ -41,9 +41,9 @@
 # message.timeout.ms and socket.timeout.ms from --timeout, 10 s); acks
 # are librdkafka's default for both (acks=all, not idempotent), which is
 # what mlog-append's default --fsync=interval keeps; no compression, the
-# default batching (linger.ms, batch.size).  mlog-append waits for the
-# delivery reports of each batch (1 MB of input) before reading on, and
-# kcat only once, at the end: that is how each is built, and it is timed.
+# default batching (linger.ms, batch.size).  Both keep producing while
+# delivery reports come back (mlog-append with at most 128k records or
+# 16 MiB in flight) and wait for the last reports at the end.
 #
 # The mock differs from a broker in two ways that shape this script.  It
 # keeps at most 5 MiB of each partition, dropping its oldest batches (the
@@ -291,8 +291,10 @@ pm-I or pk-I of $pparts partitions, the consume runs from topic consume):
 - \`B/mlog-tail -e [-J] [$fw] kafka://A/consume > /dev/null\`
 - \`kcat -C [-J] -b A -t consume -e -q [$fw] > /dev/null\`
 
-mlog-append waits for the delivery reports of every 1 MB of input before
-reading on, kcat -P once at exit.  kcat -C -e stops when every partition
+mlog-append keeps at most 128k records or 16 MiB in flight, kcat -P
+what librdkafka's queue holds.  mlog-tail merges the partitions by
+timestamp (as for a file log), kcat prints them as fetches arrive.
+kcat -C -e stops when every partition
 reports its end, which the mock (as a broker) sends after holding a fetch
 at the end for fetch.wait.max.ms (500 ms by default); mlog-tail -e stops
 at the high watermarks read at start.
