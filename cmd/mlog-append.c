@@ -372,6 +372,42 @@ kafka_add(uint32_t p, int64_t ts, const unsigned char *key, size_t klen,
 	A.pending += r->size;
 }
 
+/*
+ * The batch of partition failed with the error saved: name the first
+ * input line not appended.  The partitions before it were written, so
+ * lines after that one may have been: say how many, and where.
+ */
+static _Noreturn void
+flush_failed(uint32_t failed, int saved)
+{
+	char parts[256];
+	size_t i, j, more = 0, n = 0;
+	uint32_t p;
+	int len;
+
+	fflush(stdout);
+	for (i = 0; i < A.norder && A.b[A.order[i]].ok; i++)
+		;
+	for (j = i; j < A.norder; j++)
+		more += A.b[A.order[j]].ok;
+	if (more == 0)
+		errx(1, "%s: partition %u: %s (input from line %" PRIu64
+		    " on was not appended)", A.log->path, failed,
+		    mlog_strerror(saved), A.firstline + i);
+	parts[0] = '\0';
+	for (p = 0; p < failed; p++) {
+		if (!A.b[p].ok || n >= sizeof(parts))
+			continue;
+		len = snprintf(parts + n, sizeof(parts) - n, "%s%u",
+		    n ? ", " : "", p);
+		n += len > 0 ? (size_t)len : 0;
+	}
+	errx(1, "%s: partition %u: %s (input from line %" PRIu64 " on was "
+	    "not appended, but for %zu of its lines, to partition%s %s)",
+	    A.log->path, failed, mlog_strerror(saved), A.firstline + i, more,
+	    strchr(parts, ',') ? "s" : "", parts);
+}
+
 /* Write every pending batch; print offsets in input order. */
 static void
 flush(void)
@@ -389,9 +425,10 @@ flush(void)
 	}
 	if (A.norder == 0)
 		return;
+	for (p = 0; p < A.log->partitions; p++)
+		A.b[p].ok = 0;
 	for (p = 0; p < A.log->partitions; p++) {
 		b = &A.b[p];
-		b->ok = 0;
 		if (b->nrec == 0)
 			continue;
 		if (mlog_writer_append(A.w, p, b->buf, b->len, b->nrec,
@@ -423,13 +460,8 @@ flush(void)
 		if (mlog_out_flush(&A.out) < 0)
 			out_fail();
 	}
-	if (failed != UINT32_MAX) {
-		for (i = 0; i < A.norder && A.b[A.order[i]].ok; i++)
-			;
-		errx(1, "%s: partition %u: %s (input from line %" PRIu64
-		    " on was not appended)", A.log->path, failed,
-		    mlog_strerror(saved), A.firstline + i);
-	}
+	if (failed != UINT32_MAX)
+		flush_failed(failed, saved);
 	for (p = 0; p < A.log->partitions; p++)
 		A.b[p].len = A.b[p].nrec = 0;
 	A.firstline += A.norder;

@@ -413,7 +413,14 @@ scan(struct job *j, size_t i)
 		/* the active one may be being created */
 		return sealed ? bad(j, s->base, 0, s->base) : 0;
 	}
-	if (pread_full(fd, hdr, sizeof(hdr), 0) != sizeof(hdr) ||
+	if ((rc = pread_exact(fd, hdr, sizeof(hdr), 0)) < 0 &&
+	    errno != EBADMSG) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (rc < 0 ||
 	    seg_header_check(hdr, s->base, &s->created, &compacted) < 0) {
 		close(fd);
 		return bad(j, s->base, 0, s->base);

@@ -55,6 +55,20 @@ pread_full(int fd, void *buf, size_t len, off_t off)
 	return (ssize_t)got;
 }
 
+int
+pread_exact(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	if ((n = pread_full(fd, buf, len, off)) < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 scan_start(struct seg_scan *s, uint64_t base)
 {

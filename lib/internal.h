@@ -153,5 +153,8 @@ int	replace_file(int dirfd, const char *name, const char *text,
 /* Read and drop pending inotify events (watch.c). */
 int	inotify_drain(int fd);
 ssize_t	pread_full(int fd, void *buf, size_t len, off_t off);
+/* Exactly len bytes at off, or -1: errno from pread(2), or EBADMSG when
+ * the file ends first. */
+int	pread_exact(int fd, void *buf, size_t len, off_t off);
 
 #endif

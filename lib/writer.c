@@ -196,8 +196,9 @@ part_reopen(struct mlog_writer *w, uint32_t pn)
 		part_close_files(p);
 		return seg_create(w, pn, base, mlog_now_us());
 	}
-	if (pread_full(p->segfd, hdr, MLOG_SEG_HDR, 0) != MLOG_SEG_HDR ||
-	    seg_header_check(hdr, base, &p->created, NULL) < 0) {
+	if (pread_exact(p->segfd, hdr, MLOG_SEG_HDR, 0) < 0)
+		return -1;
+	if (seg_header_check(hdr, base, &p->created, NULL) < 0) {
 		errno = EBADMSG;
 		return -1;
 	}
@@ -291,9 +292,14 @@ write_span(struct mlog_writer *w, struct part *p, const unsigned char *buf,
 	if (w->mode == MLOG_FSYNC_ALWAYS && fdatasync(p->segfd) < 0)
 		return -1;
 	p->dirty = 1;
-	/* the index is a hint: a failed index write is repaired later */
+	/*
+	 * The index only speeds up seeks, and an appender killed between the
+	 * two writes leaves entries for the next one to add.  A failed index
+	 * write still fails the batch: a sealed segment's index would stay
+	 * short, and a disk that refuses the index refuses the log next.
+	 */
 	if (nient > 0 && write_all(p->idxfd, w->ient, nient * IDX_ENTRY) < 0)
-		p->open = 0;
+		return -1;
 	return 0;
 }
 

@@ -5,7 +5,7 @@
  *	MLOG_FAULT=CALL:N:WHAT[:SUFFIX][,CALL:N:WHAT[:SUFFIX]...]
  *
  * CALL is one of
- *	write	write(2)
+ *	write	write(2), pwrite(2)
  *	read	read(2), pread(2)
  *	fsync	fsync(2), fdatasync(2)
  *	open	open(2), openat(2)
@@ -24,6 +24,12 @@
  * (".log" for segments): the path given to open and unlink, the new path
  * given to rename, and the
  * /proc/self/fd link of a descriptor.
+ *
+ * With MLOG_FAULT_COUNT=FILE, the program appends to FILE at its exit one
+ * line "write W read R fsync F open O rename N unlink U": how many calls of
+ * each kind matched (without regard to a suffix), whether or not a fault
+ * was given.  A test runs a command once so to learn how many calls it
+ * makes, then fails each of them in turn.
  *
  * A malformed MLOG_FAULT stops the program with status 125.
  */
@@ -55,6 +61,8 @@ struct fault {
 
 static struct fault faults[FAULTS_MAX];
 static int nfaults;
+static const char *countfile;
+static unsigned long counts[C_UNLINK + 1];
 
 static const struct {
 	const char	*name;
@@ -72,6 +80,8 @@ static const char *callnames[] = { "write", "read", "fsync", "open",
     "rename", "unlink" };
 
 static ssize_t	(*real_write)(int, const void *, size_t);
+static ssize_t	(*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t	(*real_pwrite64)(int, const void *, size_t, off64_t);
 static ssize_t	(*real_read)(int, void *, size_t);
 static ssize_t	(*real_pread)(int, void *, size_t, off_t);
 static ssize_t	(*real_pread64)(int, void *, size_t, off64_t);
@@ -156,6 +166,8 @@ init(void)
 	char *s, *copy, *rest, *tok;
 
 	RESOLVE(real_write, "write");
+	RESOLVE(real_pwrite, "pwrite");
+	RESOLVE(real_pwrite64, "pwrite64");
 	RESOLVE(real_read, "read");
 	RESOLVE(real_pread, "pread");
 	RESOLVE(real_pread64, "pread64");
@@ -169,6 +181,8 @@ init(void)
 	RESOLVE(real_renameat, "renameat");
 	RESOLVE(real_unlink, "unlink");
 	RESOLVE(real_unlinkat, "unlinkat");
+	if ((s = getenv("MLOG_FAULT_COUNT")) != NULL && *s != '\0')
+		countfile = s;
 	if ((s = getenv("MLOG_FAULT")) == NULL || *s == '\0')
 		return;
 	if ((rest = copy = strdup(s)) == NULL)
@@ -176,6 +190,26 @@ init(void)
 	while ((tok = strsep(&rest, ",")) != NULL)
 		parse(tok);
 	free(copy);	/* parse() copied what it keeps */
+}
+
+__attribute__((destructor)) static void
+fini(void)
+{
+	char line[256];
+	int fd, n, saved = errno;
+
+	if (countfile == NULL)
+		return;
+	n = snprintf(line, sizeof(line), "write %lu read %lu fsync %lu "
+	    "open %lu rename %lu unlink %lu\n", counts[C_WRITE],
+	    counts[C_READ], counts[C_FSYNC], counts[C_OPEN], counts[C_RENAME],
+	    counts[C_UNLINK]);
+	if ((fd = real_open(countfile, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0666)) >= 0) {
+		(void)real_write(fd, line, (size_t)n);
+		(void)close(fd);
+	}
+	errno = saved;
 }
 
 static int
@@ -198,13 +232,14 @@ due(enum call call, int fd, const char *path)
 	ssize_t n;
 	int i, saved = errno;
 
-	if (nfaults == 0)
+	if (nfaults == 0 && countfile == NULL)
 		return NULL;
 	if (path == NULL && (fd <= 2 || fstat(fd, &st) < 0 ||
 	    !S_ISREG(st.st_mode))) {
 		errno = saved;
 		return NULL;
 	}
+	counts[call]++;
 	for (i = 0; i < nfaults && hit == NULL; i++) {
 		f = &faults[i];
 		if (f->call != call || f->seen >= f->n)
@@ -247,6 +282,34 @@ write(int fd, const void *buf, size_t n)
 		return -1;
 	}
 	return real_write(fd, buf, n);
+}
+
+ssize_t
+pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	struct fault *f;
+
+	if ((f = due(C_WRITE, fd, NULL)) != NULL) {
+		if (f->err == 0)
+			return real_pwrite(fd, buf, half(n), off);
+		errno = f->err;
+		return -1;
+	}
+	return real_pwrite(fd, buf, n, off);
+}
+
+ssize_t
+pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	struct fault *f;
+
+	if ((f = due(C_WRITE, fd, NULL)) != NULL) {
+		if (f->err == 0)
+			return real_pwrite64(fd, buf, half(n), off);
+		errno = f->err;
+		return -1;
+	}
+	return real_pwrite64(fd, buf, n, off);
 }
 
 ssize_t
