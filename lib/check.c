@@ -2040,14 +2040,14 @@ repair_segment(struct ck *c, size_t i, int *dfd)
 		return errno == ENOENT ? 0 : -1;
 	if (g->hdr_fix) {
 		seg_header(hdr, g->base, g->created, g->compacted);
-		if (pwrite(fd, hdr, sizeof(hdr), 0) != sizeof(hdr))
+		if (pwrite_all(fd, hdr, sizeof(hdr), 0) < 0)
 			goto out;
 		repaired(c, log, NONE, NONE, 0, "segment header rewritten");
 	}
 	for (k = 0; k < g->nfixes; k++) {
 		put64(b, g->fixes[k].off);
-		if (pwrite(fd, b, sizeof(b), (off_t)g->fixes[k].pos + 4) !=
-		    sizeof(b))
+		if (pwrite_all(fd, b, sizeof(b),
+		    (off_t)g->fixes[k].pos + 4) < 0)
 			goto out;
 		repaired(c, log, g->fixes[k].off, g->fixes[k].off,
 		    g->fixes[k].pos, "offset field rewritten (it read %llu)",

@@ -780,15 +780,21 @@ swapped_in(int partfd, uint64_t base, uint64_t size)
 	char name[NAME_LEN];
 	struct stat st;
 	int64_t created;
-	int fd, ok, compacted = 0;
+	int fd, ok, compacted = 0, saved;
 
 	mlog_segment_name(name, sizeof(name), base, "log");
 	if ((fd = openat(partfd, name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) < 0)
 		return -1;
-	ok = fstat(fd, &st) == 0 && (uint64_t)st.st_size == size &&
-	    pread_full(fd, hdr, sizeof(hdr), 0) == sizeof(hdr) &&
-	    seg_header_check(hdr, base, &created, &compacted) == 0 &&
+	if (fstat(fd, &st) < 0 || ((ok = (uint64_t)st.st_size == size) &&
+	    (ok = pread_exact(fd, hdr, sizeof(hdr), 0) == 0) == 0 &&
+	    errno != EBADMSG)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	ok = ok && seg_header_check(hdr, base, &created, &compacted) == 0 &&
 	    compacted;
 	close(fd);
 	if (!ok)

@@ -212,7 +212,7 @@ lease_take(struct mlog_member *m, uint32_t p)
 	}
 	n = snprintf(line, sizeof(line), "%s %lld\n", m->id,
 	    (long long)mlog_now_us());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)n, 0) != n) {
+	if (ftruncate(fd, 0) < 0 || pwrite_all(fd, line, (size_t)n, 0) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -34,6 +34,26 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int
+pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 ssize_t
 pread_full(int fd, void *buf, size_t len, off_t off)
 {
@@ -204,7 +224,7 @@ rebuild:
 	if (fix) {
 		idx_header(hdr, base);
 		if (ftruncate(idxfd, 0) < 0 ||
-		    pwrite(idxfd, hdr, IDX_HDR, 0) != IDX_HDR)
+		    pwrite_all(idxfd, hdr, IDX_HDR, 0) < 0)
 			return -1;
 	}
 	return 0;

@@ -146,6 +146,8 @@ int	trim_locked(struct mlog_log *, uint32_t pn,
 
 /* util */
 int	write_all(int fd, const void *buf, size_t len);
+/* pwrite(2) all of buf at off, again after a short count or EINTR. */
+int	pwrite_all(int fd, const void *buf, size_t len, off_t off);
 /* Replace dirfd/name with text atomically: temporary file, fsync, rename,
  * fsync of the directory (offsets.c). */
 int	replace_file(int dirfd, const char *name, const char *text,

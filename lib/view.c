@@ -179,7 +179,7 @@ mlog_view_is_db(const char *path)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf));
+	n = pread_full(fd, buf, sizeof(buf), 0);
 	saved = errno;
 	close(fd);
 	if (n < 0) {
@@ -298,7 +298,7 @@ mlog_view_open(const char *path, int flags)
 				seterr(v->err, errno, "%s", strerror(errno));
 			goto fail;
 		}
-		if ((n = pread(v->lockfd, head, sizeof(head), 0)) < 0) {
+		if ((n = pread_full(v->lockfd, head, sizeof(head), 0)) < 0) {
 			seterr(v->err, errno, "%s", strerror(errno));
 			goto fail;
 		}

@@ -218,3 +218,243 @@ append_judge() {
 	append_setup
 	table append
 }
+
+# --- offset commits ---------------------------------------------------
+
+# A group of two partitions part read: the old positions, the run's
+# output, its positions and what the next run prints after it.
+group_setup() {
+	seq 1 400 | mlog-append -P 2 -s 4K pristine
+	mlog-tail -g g -c 30 pristine >/dev/null
+	positions pristine/groups/g/offsets >old.pos
+	"${1}_fresh"
+	"${1}_run"
+	mv out want.out
+	positions l/groups/g/offsets >new.pos
+	mlog-tail -g g -c 100 -F '%p %o\n' l >want.next
+	cmp -s old.pos new.pos && fail "the run moved nothing"
+	"${1}_fresh"
+	mlog-tail -g g -c 100 -F '%p %o\n' l >want.again
+}
+
+group_fresh() {
+	rm -rf l
+	cp -r pristine l
+}
+
+# group_judge RE: the common judgement; RE matches the error.
+group_judge() {
+	positions l/groups/g/offsets >got.pos
+	if [ "$STATUS" -eq 0 ]; then
+		[ ! -s err ] || fail "$SPEC: succeeded, with errors: $(cat err)"
+		cmp -s out want.out || fail "$SPEC: succeeded, other output"
+		cmp -s got.pos new.pos || fail "$SPEC: succeeded, other positions"
+		OUTCOME=same
+	else
+		[ "$STATUS" -eq 1 ] || fail "$SPEC: status $STATUS: $(cat err)"
+		one_error "$1"
+		OUTCOME=error
+	fi
+	clean l
+	# the old positions or the new ones; the new ones only after the
+	# records were printed; the next run goes on from them
+	mlog-tail -g g -c 100 -F '%p %o\n' l >next 2>&1 ||
+	    fail "$SPEC: the next run: $(cat next)"
+	if cmp -s got.pos new.pos; then
+		[ -z "${GROUP_PRINTS:-}" ] || cmp -s out want.out ||
+		    fail "$SPEC: committed what it did not print"
+		cmp -s next want.next || fail "$SPEC: the next run: $(head -3 next)"
+	elif cmp -s got.pos old.pos; then
+		cmp -s next want.again || fail "$SPEC: the next run: $(head -3 next)"
+	else
+		fail "$SPEC: positions neither old nor new: $(cat got.pos)"
+	fi
+}
+
+tail_fresh() { group_fresh; }
+tail_run() {
+	mlog-tail -g g -c 100 -F '%p %o\n' l >out 2>err
+}
+tail_judge() {
+	group_judge "mlog-tail: (l|g)(: partition [01])?: ((join|group membership|commit): )?$MSG"
+}
+
+@test "faults: mlog-tail -g commits the old positions or the new ones, never more than it printed" {
+	GROUP_PRINTS=1
+	group_setup tail
+	table tail
+}
+
+reset_fresh() { group_fresh; }
+reset_run() {
+	mlog-offset -g g -e -x l reset >out 2>err
+}
+reset_judge() {
+	group_judge "mlog-offset: l(: group g|: partition [01])?(: [a-z ]+)?: $MSG"
+}
+
+@test "faults: mlog-offset reset moves the positions or leaves them" {
+	group_setup reset
+	table reset
+}
+
+# A pending commit: mlog-offset commit promotes it.
+commit_fresh() {
+	[ -e pristine/groups/g/offsets.pending ] ||
+	    mlog-tail -g g -m pending -c 50 pristine >/dev/null
+	group_fresh
+}
+commit_run() {
+	mlog-offset -g g l commit >out 2>err
+}
+commit_judge() {
+	group_judge "mlog-offset: l(: group g|: partition [01])?(: [a-z ]+)?: $MSG"
+	# what was not promoted still can be
+	if [ -e l/groups/g/offsets.pending ]; then
+		mlog-offset -g g l commit >/dev/null 2>&1 ||
+		    fail "$SPEC: the next commit failed"
+		positions l/groups/g/offsets | cmp -s - new.pos ||
+		    fail "$SPEC: the next commit: $(positions l/groups/g/offsets)"
+	fi
+}
+
+@test "faults: mlog-offset commit promotes the pending positions or leaves them pending" {
+	group_setup commit
+	table commit
+}
+
+# --- mlog-compact -----------------------------------------------------
+
+# Every segment loses half its records (the odd ones have keys of their
+# own): many groups, many renames in a swap.
+compact_setup() {
+	awk 'BEGIN { for (i = 0; i < 3000; i++)
+	    printf "{\"timestamp\":%d,\"key\":\"%s\",\"value\":\"value %05d\"}\n",
+	    1700000000000000 + i, i % 2 ? "u" i : "key" (i / 2) % 300, i }' |
+	    mlog-append -J -s 4K pristine
+	printf '%5000s\n' '' | tr ' ' x | mlog-append pristine
+	mlog-tail -J -e pristine >before
+	LC_ALL=C sort before >before.sorted
+	cp -r pristine ref
+	mlog-compact -q ref
+	mlog-tail -J -e ref >want
+	[ "$(ls ref/p0/*.log | wc -l)" -gt 10 ]
+}
+
+compact_fresh() {
+	rm -rf c
+	cp -r pristine c
+}
+
+compact_run() {
+	mlog-compact -q c >out 2>err
+}
+
+compact_judge() {
+	if [ "$STATUS" -eq 0 ]; then
+		[ ! -s err ] || fail "$SPEC: succeeded, with errors: $(cat err)"
+		OUTCOME=same
+	else
+		[ "$STATUS" -eq 1 ] || fail "$SPEC: status $STATUS: $(cat err)"
+		one_error "mlog-compact: c(: partition 0)?(: recovering an interrupted compaction)?: $MSG"
+		OUTCOME=error
+	fi
+	# a reader sees records of the log, in order, whatever the state
+	mlog-tail -J -e c >raw
+	awk -F '[:,]' 'NR > 1 && $2 <= last { exit 1 } { last = $2 }' raw ||
+	    fail "$SPEC: out of order"
+	[ -z "$(LC_ALL=C sort raw | LC_ALL=C comm -23 - before.sorted)" ] ||
+	    fail "$SPEC: records that were not in the log"
+	if [ -e c/p0/compact.swap ]; then
+		# the swap had started: the next run finishes it
+		[ "$STATUS" -ne 0 ] || fail "$SPEC: succeeded, swap left"
+		mlog-compact c >out 2>err || fail "$SPEC: the next run: $(cat err)"
+		[ "$(cat err)" = 'mlog-compact: c: partition 0: finished an interrupted compaction' ] ||
+		    fail "$SPEC: the next run: $(cat err)"
+	else
+		[ -z "$(ls c/p0 | grep -E 'cleaned|swap')" ] ||
+		    fail "$SPEC: left behind: $(ls c/p0 | grep -E 'cleaned|swap')"
+		# a failure leaves the old log, or the new one when the
+		# swap was done (the last fsync failed)
+		[ "$STATUS" -eq 0 ] || cmp -s raw before || cmp -s raw want ||
+		    fail "$SPEC: failed, and the log changed"
+		mlog-compact -q c >out 2>err || fail "$SPEC: the next run: $(cat err)"
+	fi
+	clean c
+	mlog-tail -J -e c | cmp -s - want || fail "$SPEC: not the compacted log"
+}
+
+@test "faults: mlog-compact leaves the old log, or a swap the next run finishes" {
+	compact_setup
+	table compact
+}
+
+# --- mview build ------------------------------------------------------
+
+# A count per key over a log of two partitions; the view was built over
+# the first half, the build under test applies the second.
+view_setup() {
+	mkdir w
+	cd w
+	awk 'BEGIN { for (i = 0; i < 1500; i++)
+	    printf "k%d:{\"k\":\"k%d\",\"n\":%d}\n", i % 40, i % 40, i }' |
+	    mlog-append -K : -P 2 -s 16K l
+	mview build -k .k -r count v.db l
+	awk 'BEGIN { for (i = 1500; i < 3000; i++)
+	    printf "k%d:{\"k\":\"k%d\",\"n\":%d}\n", i % 40, i % 40, i }' |
+	    mlog-append -K : l
+	cd ..
+	cp -a w pristine
+	mlog-tail -F '%p %o %s\n' -e w/l >log.dump
+	view_run
+	view_dump >want
+	[ "$(wc -l <want)" -eq 40 ]
+}
+
+view_fresh() {
+	cd "$BATS_TEST_TMPDIR"
+	rm -rf w
+	cp -a pristine w
+}
+
+# The view is built in w, where it was made: it keeps the log's path.
+view_run() {
+	(cd w && mview build -k .k -r count v.db l) >out 2>err
+}
+
+view_dump() {
+	mview dump w/v.db | LC_ALL=C sort
+}
+
+view_judge() {
+	local next
+	if [ "$STATUS" -eq 0 ]; then
+		[ ! -s err ] || fail "$SPEC: succeeded, with errors: $(cat err)"
+		view_dump | cmp -s - want || fail "$SPEC: succeeded, another view"
+		OUTCOME=same
+	else
+		[ "$STATUS" -eq 1 ] || fail "$SPEC: status $STATUS: $(cat err)"
+		# SQLite names the errors in its words
+		one_error "mview: (l|v.db)(: partition [01])?(: commit)?: ($MSG|disk I/O error|database or disk is full|unable to open database file|attempt to write a readonly database|database disk image is malformed)"
+		OUTCOME=error
+	fi
+	# the view is the count of the records below the offsets it says
+	# it applied
+	next=$(mview status -J w/v.db | jq -r '[.partitions[].next_offset] | join(" ")') ||
+	    fail "$SPEC: mview status failed"
+	awk -v next_="$next" 'BEGIN { split(next_, nx, " ") }
+	    $2 < nx[$1 + 1] { sub(/^[^ ]* [^ ]* /, ""); split($0, f, "\"")
+		n[f[4]]++ }
+	    END { for (k in n) printf "{\"key\":\"%s\",\"value\":%d}\n", k, n[k] }' \
+	    log.dump | LC_ALL=C sort >at
+	view_dump | cmp -s - at ||
+	    fail "$SPEC: the view does not hold the records up to $next: $(view_dump | diff - at | head -5)"
+	clean w/l
+	view_run || fail "$SPEC: the next build: $(cat err)"
+	view_dump | cmp -s - want || fail "$SPEC: the next build, another view"
+}
+
+@test "faults: mview build keeps a view that matches the offsets it applied" {
+	view_setup
+	table view
+}

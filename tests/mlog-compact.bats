@@ -525,63 +525,6 @@ EOF
 	[ "$old" -gt 0 ] && [ "$new" -gt 0 ]
 }
 
-# faulty SPEC CMD...: run CMD with the fault SPEC injected (faultinject.c).
-faulty() {
-	local spec=$1
-	shift
-	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
-	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	    "$@"
-}
-
-@test "mlog-compact: a failed write, fsync or rename at each step leaves the old log, or a swap the next run finishes" {
-	local spec
-	# every segment loses half its records (the odd ones have keys of
-	# their own): many groups, many renames in a swap
-	awk 'BEGIN { for (i = 0; i < 6000; i++)
-	    printf "{\"timestamp\":%d,\"key\":\"%s\",\"value\":\"value %05d\"}\n",
-	    1700000000000000 + i, i % 2 ? "u" i : "key" (i / 2) % 300, i }' |
-	    mlog-append -J -s 4K pristine
-	seal pristine
-	dump pristine >before
-	LC_ALL=C sort before >before.sorted
-	cp -r pristine ref
-	mlog-compact -q ref
-	dump ref >want
-	[ "$(sealed_count ref)" -gt 10 ]
-	for spec in write:1:ENOSPC:cleaned write:5:ENOSPC:cleaned \
-	    fsync:{1..9}:EIO rename:{1..9}:EIO; do
-		rm -rf c
-		cp -r pristine c
-		run faulty "$spec" mlog-compact -q c
-		case $spec in
-		write*)	assert_failure 1
-			assert_output 'mlog-compact: c: partition 0: No space left on device' ;;
-		*)	[ "$status" -eq 0 ] || assert_output 'mlog-compact: c: partition 0: Input/output error' ;;
-		esac
-		# a reader sees records of the log, in order, whatever the state
-		mlog-tail -J -e c >raw
-		awk -F '[:,]' 'NR > 1 && $2 <= last { exit 1 } { last = $2 }' raw
-		[ -z "$(LC_ALL=C sort raw | LC_ALL=C comm -23 - before.sorted)" ]
-		if [ -e c/p0/compact.swap ]; then
-			# the swap had started: it is finished
-			run --separate-stderr mlog-compact c
-			assert_success
-			assert_equal "$stderr" 'mlog-compact: c: partition 0: finished an interrupted compaction'
-		else
-			[ -z "$(ls c/p0 | grep -E 'cleaned|swap')" ] ||
-			    fail "$spec: left behind: $(ls c/p0 | grep -E 'cleaned|swap')"
-			[ "$status" -eq 0 ] || cmp raw before
-			run mlog-compact -q c
-			assert_success
-		fi
-		run mlog-verify c
-		assert_success
-		dump c >got
-		cmp got want
-	done
-}
-
 @test "mlog-compact: a follower reading during a compaction gets every record once, in order" {
 	local tail reader line missing
 	awk 'BEGIN { for (i = 0; i < 60000; i++)

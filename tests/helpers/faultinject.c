@@ -17,10 +17,11 @@
  * makes the call transfer half the bytes asked (at least one) and return
  * that count instead.  Each fault fires once; the calls after it go through.
  *
- * What matches: read, write and fsync count only calls on regular files
- * (fstat, S_ISREG) other than descriptors 0, 1 and 2, so that input,
- * printed offsets and pipes are never touched; open and rename count every
- * call, unlink too.  With SUFFIX, only files whose name ends in it count
+ * What matches: read and write count only calls on regular files (fstat,
+ * S_ISREG) other than descriptors 0, 1 and 2, so that input, printed
+ * offsets and pipes are never touched; fsync counts regular files and
+ * directories (the fsync that makes a rename durable); open and rename
+ * count every call, unlink too.  With SUFFIX, only files whose name ends in it count
  * (".log" for segments): the path given to open and unlink, the new path
  * given to rename, and the
  * /proc/self/fd link of a descriptor.
@@ -235,7 +236,8 @@ due(enum call call, int fd, const char *path)
 	if (nfaults == 0 && countfile == NULL)
 		return NULL;
 	if (path == NULL && (fd <= 2 || fstat(fd, &st) < 0 ||
-	    !S_ISREG(st.st_mode))) {
+	    !(S_ISREG(st.st_mode) ||
+	    (call == C_FSYNC && S_ISDIR(st.st_mode))))) {
 		errno = saved;
 		return NULL;
 	}
