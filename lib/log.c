@@ -168,9 +168,8 @@ meta_create(struct mlog_log *log, const struct mlog_log_opts *opts)
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "retain-bytes %llu\n",
 		    (unsigned long long)opts->retain_bytes);
-	snprintf(tmp, sizeof(tmp), "meta.tmp.%ld", (long)getpid());
-	if ((fd = openat(log->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(log->dirfd, "meta", O_WRONLY, tmp,
+	    sizeof(tmp))) < 0)
 		return -1;
 	if (write_all(fd, text, (size_t)len) < 0 || fsync(fd) < 0) {
 		close(fd);
