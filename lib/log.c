@@ -271,6 +271,25 @@ fail:
 	return NULL;
 }
 
+const char *
+mlog_log_exposure(const char *path)
+{
+	struct stat st;
+	int all, other;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	all = (st.st_mode & S_IWOTH) != 0;
+	other = st.st_uid != geteuid() && st.st_uid != 0;
+	if (all && other)
+		return "is owned by another user and writable by every user";
+	if (all)
+		return "is writable by every user";
+	if (other)
+		return "is owned by another user";
+	return NULL;
+}
+
 void
 mlog_log_close(struct mlog_log *log)
 {
