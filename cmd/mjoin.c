@@ -442,6 +442,7 @@ log_fail(const struct logsrc *g, uint32_t p)
 static struct logsrc *
 log_open(const char *path, const char *group, int follow)
 {
+	const char *why;
 	struct logsrc *g;
 	uint32_t p, n;
 
@@ -449,6 +450,8 @@ log_open(const char *path, const char *group, int follow)
 		err(1, NULL);
 	if ((g->log = mlog_log_open(path, 0, NULL)) == NULL)
 		errx(1, "%s: %s", path, mlog_strerror(errno));
+	if ((why = mlog_log_exposure(path)) != NULL)
+		warnx("%s: warning: log directory %s", path, why);
 	n = g->log->partitions;
 	if ((g->r = calloc(n, sizeof(*g->r))) == NULL ||
 	    (g->cur = calloc(n, sizeof(*g->cur))) == NULL ||

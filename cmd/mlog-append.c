@@ -771,6 +771,7 @@ kafka_open(const char *url, struct mlog_kafka_props *props,
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "null",		no_argument,		NULL, '0' },
 		{ "segment-age",	required_argument,	NULL, 'A' },
@@ -968,7 +969,8 @@ main(int argc, char *argv[])
 		if (errno == EEXIST)
 			mismatch(argv[0], &opts);
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
-	}
+	} else if ((why = mlog_log_exposure(argv[0])) != NULL)
+		warnx("%s: warning: log directory %s", argv[0], why);
 	if (A.log != NULL)
 		A.nparts = A.log->partitions;
 	if (A.fixed >= (int64_t)A.nparts)

@@ -112,6 +112,7 @@ s(uint64_t n)
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "quick",		no_argument,		NULL, 'Q' },
@@ -150,6 +151,8 @@ main(int argc, char *argv[])
 		err(1, "atexit");
 	if (mlog_out_init(&C.out, STDOUT_FILENO, 64 * 1024) < 0)
 		err(1, NULL);
+	if ((why = mlog_log_exposure(C.path)) != NULL)
+		warnx("%s: warning: log directory %s", C.path, why);
 	if (mlog_log_check(C.path, flags, found, NULL, &st, where,
 	    sizeof(where)) < 0) {
 		c = errno;

@@ -139,6 +139,7 @@ compact(uint32_t p, const struct mlog_compact_opts *o, int quiet,
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "delete-retention",	required_argument,	NULL, 'd' },
 		{ "dry-run",		no_argument,		NULL, 'n' },
@@ -209,6 +210,8 @@ main(int argc, char *argv[])
 		err(1, "atexit");
 	if ((S.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+	if ((why = mlog_log_exposure(argv[0])) != NULL)
+		warnx("%s: warning: log directory %s", argv[0], why);
 	if (part >= (int64_t)S.log->partitions)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
 		    "%u partition%s)", part, S.log->partitions,

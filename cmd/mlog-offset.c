@@ -636,6 +636,7 @@ open_kafka(const char *cmd, const struct mlog_kafka_props *props,
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "to-earliest",	no_argument,		NULL, 'b' },
 		{ "by-duration",	required_argument,	NULL, 'd' },
@@ -779,6 +780,8 @@ main(int argc, char *argv[])
 		}
 		if ((O.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 			errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+		if ((why = mlog_log_exposure(argv[0])) != NULL)
+			warnx("%s: warning: log directory %s", argv[0], why);
 		O.nparts = O.log->partitions;
 	}
 	mlog_kafka_props_free(&props);

@@ -605,6 +605,7 @@ kafka_stat(uint32_t partition, struct mlog_stat *st)
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "json",		no_argument,		NULL, 'J' },
@@ -680,8 +681,11 @@ main(int argc, char *argv[])
 		kafka_open(argv[0], &props, timeout);
 	else if ((S.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
-	else
+	else {
 		S.nparts = S.log->partitions;
+		if ((why = mlog_log_exposure(argv[0])) != NULL)
+			warnx("%s: warning: log directory %s", argv[0], why);
+	}
 	mlog_kafka_props_free(&props);
 	if (part >= (int64_t)S.nparts)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "

@@ -1463,6 +1463,7 @@ tail_kafka(const struct ktail *o)
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "null",		no_argument,		NULL, '0' },
 		{ "count",		required_argument,	NULL, 'c' },
@@ -1702,6 +1703,8 @@ main(int argc, char *argv[])
 	}
 	if ((T.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+	if ((why = mlog_log_exposure(argv[0])) != NULL)
+		warnx("%s: warning: log directory %s", argv[0], why);
 	if (part >= (int64_t)T.log->partitions)
 		errx(2, "--partition: %" PRId64 " is out of range (the log has "
 		    "%u partition%s)", part, T.log->partitions,

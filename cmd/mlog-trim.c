@@ -134,6 +134,7 @@ warn_groups(uint32_t pn, uint64_t oldstart, uint64_t newstart)
 int
 main(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "max-age",		required_argument,	NULL, 'a' },
 		{ "help",		no_argument,		NULL, 'h' },
@@ -210,6 +211,8 @@ main(int argc, char *argv[])
 		usage();
 	if ((T.log = mlog_log_open(argv[0], 0, NULL)) == NULL)
 		errx(1, "%s: %s", argv[0], mlog_strerror(errno));
+	if ((why = mlog_log_exposure(argv[0])) != NULL)
+		warnx("%s: warning: log directory %s", argv[0], why);
 	if (!limits) {
 		if (T.log->retain_age_us == 0 && T.log->retain_bytes == 0) {
 			warnx("%s: no limit given (--max-age, --max-size, "

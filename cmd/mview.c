@@ -556,6 +556,7 @@ parse_reduce(const char *s, const char **arg)
 static int
 build(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "follow",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -636,6 +637,8 @@ build(int argc, char *argv[])
 
 	if ((M.log = mlog_log_open(M.logpath, 0, NULL)) == NULL)
 		errx(1, "%s: %s", M.logpath, mlog_strerror(errno));
+	if ((why = mlog_log_exposure(M.logpath)) != NULL)
+		warnx("%s: warning: log directory %s", M.logpath, why);
 	if (realpath(M.logpath, real) == NULL)
 		err(1, "%s", M.logpath);
 	M.v = open_view(M.db, MLOG_VIEW_WRITE);
@@ -854,6 +857,7 @@ meta(const char *name)
 static int
 status(int argc, char *argv[])
 {
+	const char *why;
 	static const struct option longopts[] = {
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'J' },
@@ -891,8 +895,12 @@ status(int argc, char *argv[])
 		logerr = "no log: the view was never built";
 	else if ((log = mlog_log_open(def[0], 0, NULL)) == NULL)
 		logerr = mlog_strerror(errno);
-	else if (log->partitions > parts)
-		parts = log->partitions;
+	else {
+		if (log->partitions > parts)
+			parts = log->partitions;
+		if ((why = mlog_log_exposure(def[0])) != NULL)
+			warnx("%s: warning: log directory %s", def[0], why);
+	}
 
 	if (json) {
 		put("{\"db\":");

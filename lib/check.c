@@ -1410,7 +1410,7 @@ list_moved(struct ck *c)
 
 	snprintf(dir, sizeof(dir), "damaged/p%u", p->pn);
 	if ((fd = openat(c->log->dirfd, dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
+	    O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if ((dp = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -1936,9 +1936,7 @@ cut_sealed(struct ck *c, const char *name, int segfd, uint64_t len)
 	ssize_t r;
 	int fd, saved;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
-	if ((fd = openat(c->p->fd, tmp, O_RDWR | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(c->p->fd, name, O_RDWR, tmp, sizeof(tmp))) < 0)
 		return -1;
 	if ((buf = malloc(WIN_MIN)) == NULL)
 		goto fail;
@@ -1979,11 +1977,10 @@ rebuild_index(struct ck *c, struct seg *g, int segfd)
 
 	mlog_segment_name(name, sizeof(name), g->base, "idx");
 	where(c, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
 	if (fstat(segfd, &st) < 0)
 		return -1;
-	if ((fd = openat(c->p->fd, tmp, O_RDWR | O_CREAT | O_TRUNC |
-	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(c->p->fd, name, O_RDWR | O_APPEND, tmp,
+	    sizeof(tmp))) < 0)
 		return -1;
 	idx_header(hdr, g->base);
 	seg_scan_init(&s, g->base);

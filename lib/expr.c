@@ -79,6 +79,13 @@ struct arena {
 /* What one record's evaluation may take: range(1e12) and the like fail
  * instead of exhausting the machine. */
 #define ARENA_MAX	((size_t)256 << 20)
+/* How deep the parser may recurse (a bracket takes two levels, a pipe,
+ * an interpolation or a unary '-' one), and how deep the tree may be in all
+ * (a chain of 500 '+' is 500 deep; a chain of ',' only as deep as its
+ * deepest part): past them, parsing or evaluating would overflow the
+ * stack. */
+#define NEST_MAX	200
+#define TREE_MAX	500
 
 static void *
 arena_alloc(struct arena *ar, size_t n)
@@ -155,6 +162,7 @@ struct ctx {
 	struct val	*vars;		/* by slot */
 	size_t		 nvars;
 	int		 depth;
+	int		 walk;		/* nesting of values compared, merged */
 	unsigned char	*sb;		/* serialization buffer */
 	size_t		 sblen, sbcap;
 	struct rx	*rxlist;	/* every call site's regex, to free */
@@ -849,7 +857,7 @@ sorted_members(struct ctx *c, const struct val *o)
 }
 
 static int
-cmp(struct ctx *c, const struct val *a, const struct val *b, int *r)
+cmp_in(struct ctx *c, const struct val *a, const struct val *b, int *r)
 {
 	struct val x, y;
 	struct kv *sa, *sb;
@@ -903,6 +911,22 @@ cmp(struct ctx *c, const struct val *a, const struct val *b, int *r)
 		*r = 0;
 		return 0;
 	}
+}
+
+/* cmp_in(), but an error past the nesting output allows: reduce can build
+ * deeper values, and the walk would overflow the stack. */
+static int
+cmp(struct ctx *c, const struct val *a, const struct val *b, int *r)
+{
+	int rc;
+
+	if (c->walk >= MLOG_JSON_MAXDEPTH)
+		return fail(c, "value nested too deeply to compare (more "
+		    "than %d levels)", MLOG_JSON_MAXDEPTH);
+	c->walk++;
+	rc = cmp_in(c, a, b, r);
+	c->walk--;
+	return rc;
 }
 
 static int
@@ -975,6 +999,7 @@ struct node {
 	int		 nargs;
 	struct val	 lit;		/* N_LIT; N_FIELD: the key */
 	int		 slot;		/* N_AS, N_VAR */
+	int		 height;	/* of the tree under it, once measured */
 	struct rx	*rx;
 };
 
@@ -1127,6 +1152,13 @@ perr(struct parser *p, size_t pos, const char *fmt, ...)
 	return -1;
 }
 
+static struct node *
+nested(struct parser *p)
+{
+	perr(p, p->tokpos, "expression nested too deeply");
+	return NULL;
+}
+
 static int
 is_ident(int ch, int first)
 {
@@ -1165,8 +1197,13 @@ lex_string(struct parser *p)
 					else if (s[i] == '"') {
 						size_t save = p->pos;
 						p->pos = i + 1;
+						if (++p->depth > NEST_MAX)
+							return perr(p, i,
+							    "expression nested "
+							    "too deeply");
 						if (lex_string(p) < 0)
 							return -1;
+						p->depth--;
 						i = p->pos;
 						p->pos = save;
 						continue;
@@ -2054,10 +2091,8 @@ parse_postfix(struct parser *p)
 	struct node *t, *n;
 	size_t pos;
 
-	if (++p->depth > 200) {
-		perr(p, p->tokpos, "expression nested too deeply");
-		return NULL;
-	}
+	if (++p->depth > NEST_MAX)
+		return nested(p);
 	if ((t = parse_primary(p)) == NULL)
 		return NULL;
 	for (;;) {
@@ -2146,11 +2181,14 @@ parse_unary(struct parser *p)
 	struct node *n;
 
 	if (p->tok == '-') {
+		if (++p->depth > NEST_MAX)
+			return nested(p);
 		if ((n = mknode(p, N_NEG, p->tokpos)) == NULL)
 			return NULL;
 		lex(p);
 		if ((n->a = parse_unary(p)) == NULL)
 			return NULL;
+		p->depth--;
 		return n;
 	}
 	return parse_postfix(p);
@@ -2304,19 +2342,36 @@ parse_alt(struct parser *p)
 
 	if (l == NULL || p->tok != K_ALT)
 		return l;
+	if (++p->depth > NEST_MAX)
+		return nested(p);
 	if ((n = mknode(p, N_ALT, p->tokpos)) == NULL)
 		return NULL;
 	lex(p);
 	n->a = l;
 	if ((n->b = parse_alt(p)) == NULL)
 		return NULL;
+	p->depth--;
 	return n;
 }
 
 static struct node *
 parse_comma(struct parser *p)
 {
-	return left_chain(p, parse_alt, N_COMMA, ',', NULL);
+	struct node *l = parse_alt(p), *n, **tail = &l;
+
+	/* nested to the right, (a, (b, c)), the same outputs in the same
+	 * order: ev and paths walk the chain in a loop */
+	while (l != NULL && p->tok == ',') {
+		if ((n = mknode(p, N_COMMA, p->tokpos)) == NULL)
+			return NULL;
+		lex(p);
+		n->a = *tail;
+		if ((n->b = parse_alt(p)) == NULL)
+			return NULL;
+		*tail = n;
+		tail = &n->b;
+	}
+	return l;
 }
 
 static struct node *
@@ -2324,10 +2379,8 @@ parse_pipe(struct parser *p)
 {
 	struct node *l, *n;
 
-	if (++p->depth > 200) {
-		perr(p, p->tokpos, "expression nested too deeply");
-		return NULL;
-	}
+	if (++p->depth > NEST_MAX)
+		return nested(p);
 	l = parse_comma(p);
 	if (l != NULL && p->tok == '|') {
 		if ((n = mknode(p, N_PIPE, p->tokpos)) == NULL)
@@ -2574,8 +2627,11 @@ concat_str(struct ctx *c, const struct val *a, const struct val *b,
 }
 
 /* a with b's members set (later wins), deep when deep is set. */
+static int obj_merge(struct ctx *, const struct val *, const struct val *, int,
+    struct val *);
+
 static int
-obj_merge(struct ctx *c, const struct val *a, const struct val *b, int deep,
+obj_merge_in(struct ctx *c, const struct val *a, const struct val *b, int deep,
     struct val *out)
 {
 	struct val x, y, m;
@@ -2607,6 +2663,23 @@ obj_merge(struct ctx *c, const struct val *a, const struct val *b, int deep,
 	}
 	*out = mkobj(o, n);
 	return 0;
+}
+
+/* obj_merge_in(), but an error past the nesting output allows: reduce can build
+ * deeper values, and the walk would overflow the stack. */
+static int
+obj_merge(struct ctx *c, const struct val *a, const struct val *b, int deep,
+    struct val *out)
+{
+	int rc;
+
+	if (c->walk >= MLOG_JSON_MAXDEPTH)
+		return fail(c, "value nested too deeply to merge (more "
+		    "than %d levels)", MLOG_JSON_MAXDEPTH);
+	c->walk++;
+	rc = obj_merge_in(c, a, b, deep, out);
+	c->walk--;
+	return rc;
 }
 
 static int split_str(struct ctx *, const struct val *, const struct val *,
@@ -2865,9 +2938,10 @@ paths(struct ctx *c, struct node *n, const struct path *base,
 				return -1;
 		return 0;
 	case N_COMMA:
-		if (paths(c, n->a, base, out) < 0)
-			return -1;
-		return paths(c, n->b, base, out);
+		for (; n->op == N_COMMA; n = n->b)
+			if (paths(c, n->a, base, out) < 0)
+				return -1;
+		return paths(c, n, base, out);
 	case N_IF:
 		vec_init(&kv);
 		if (ev(c, n->a, &base->v, &kv) < 0)
@@ -3629,8 +3703,11 @@ split_str(struct ctx *c, const struct val *s, const struct val *sep,
 	return 0;
 }
 
+static int contains(struct ctx *, const struct val *, const struct val *,
+    int *);
+
 static int
-contains(struct ctx *c, const struct val *a, const struct val *b, int *r)
+contains_in(struct ctx *c, const struct val *a, const struct val *b, int *r)
 {
 	struct val x, y, m;
 	size_t i, j;
@@ -3690,6 +3767,22 @@ contains(struct ctx *c, const struct val *a, const struct val *b, int *r)
 	}
 	return fail(c, "%s and %s cannot have their containment checked",
 	    describe(c, a), describe(c, b));
+}
+
+/* contains_in(), but an error past the nesting output allows: reduce can build
+ * deeper values, and the walk would overflow the stack. */
+static int
+contains(struct ctx *c, const struct val *a, const struct val *b, int *r)
+{
+	int rc;
+
+	if (c->walk >= MLOG_JSON_MAXDEPTH)
+		return fail(c, "value nested too deeply to compare (more "
+		    "than %d levels)", MLOG_JSON_MAXDEPTH);
+	c->walk++;
+	rc = contains_in(c, a, b, r);
+	c->walk--;
+	return rc;
 }
 
 /* Stable sort of v by keys (merge sort). */
@@ -3771,8 +3864,10 @@ keyed(struct ctx *c, const struct val *in, struct node *f, struct val **vp,
 	return 0;
 }
 
+static int flatten(struct ctx *, const struct val *, double, struct vec *);
+
 static int
-flatten(struct ctx *c, const struct val *a, double depth, struct vec *acc)
+flatten_in(struct ctx *c, const struct val *a, double depth, struct vec *acc)
 {
 	struct val x;
 	size_t i;
@@ -3787,6 +3882,22 @@ flatten(struct ctx *c, const struct val *a, double depth, struct vec *acc)
 			return -1;
 	}
 	return 0;
+}
+
+/* flatten_in(), but an error past the nesting output allows: reduce can build
+ * deeper values, and the walk would overflow the stack. */
+static int
+flatten(struct ctx *c, const struct val *a, double depth, struct vec *acc)
+{
+	int rc;
+
+	if (c->walk >= MLOG_JSON_MAXDEPTH)
+		return fail(c, "value nested too deeply to flatten (more "
+		    "than %d levels)", MLOG_JSON_MAXDEPTH);
+	c->walk++;
+	rc = flatten_in(c, a, depth, acc);
+	c->walk--;
+	return rc;
 }
 
 static int
@@ -4842,9 +4953,10 @@ ev(struct ctx *c, struct node *n, const struct val *in, struct vec *out)
 				return -1;
 		return 0;
 	case N_COMMA:
-		if (ev(c, n->a, in, out) < 0)
-			return -1;
-		return ev(c, n->b, in, out);
+		for (; n->op == N_COMMA; n = n->b)
+			if (ev(c, n->a, in, out) < 0)
+				return -1;
+		return ev(c, n, in, out);
 	case N_ALT:
 		/* an error in a still stops, as in jq 1.6 */
 		vec_init(&a);
@@ -5120,6 +5232,44 @@ ev_object(struct ctx *c, struct node *n, const struct val *in,
 	return obj_product(c, ks, vs, cnt, 0, keys, vals, out);
 }
 
+/* The height of the tree under n, or TREE_MAX + 1 (*deepest: the node
+ * there) when it is taller: the walk is as deep as what it measures, so it
+ * stops there.  A node with two parents is measured once. */
+static int
+height(struct node *n, int room, struct node **deepest)
+{
+	struct node *kids[3];
+	int h = 0, i, k;
+
+	if (n->height > 0)
+		return n->height;
+	if (room == 0) {
+		*deepest = n;
+		return TREE_MAX + 1;
+	}
+	if (n->op == N_COMMA) {
+		/* a chain, walked in a loop: as deep as its deepest part */
+		for (; n->op == N_COMMA && h <= TREE_MAX; n = n->b)
+			if ((k = height(n->a, room - 1, deepest)) > h)
+				h = k;
+		if (h <= TREE_MAX && (k = height(n, room - 1, deepest)) > h)
+			h = k;
+		return h > TREE_MAX ? TREE_MAX + 1 : h + 1;
+	}
+	kids[0] = n->a;
+	kids[1] = n->b;
+	kids[2] = n->c;
+	for (i = 0; i < 3 + n->nargs && h <= TREE_MAX; i++) {
+		k = i < 3 ? (kids[i] != NULL ? height(kids[i], room - 1,
+		    deepest) : 0) : height(n->args[i - 3], room - 1, deepest);
+		if (k > h)
+			h = k;
+	}
+	if (h > TREE_MAX)
+		return TREE_MAX + 1;
+	return n->height = h + 1;
+}
+
 /* ---- the API ---- */
 
 struct mlog_expr *
@@ -5127,6 +5277,7 @@ mlog_expr_compile(const char *src, const struct mlog_expr_var *vars,
     size_t nvars, struct mlog_expr_err *err)
 {
 	struct mlog_expr *e;
+	struct node *deep = NULL;
 	struct parser p;
 	size_t i;
 
@@ -5150,6 +5301,9 @@ mlog_expr_compile(const char *src, const struct mlog_expr_var *vars,
 		e->root = parse_pipe(&p);
 	if (!p.failed && p.tok != K_EOF)
 		perr(&p, p.tokpos, "unexpected %s", tok_desc(&p));
+	if (!p.failed && height(e->root, TREE_MAX, &deep) > TREE_MAX)
+		perr(&p, (size_t)deep->pos, "expression too deep (more than "
+		    "%d operations within one another)", TREE_MAX);
 	if (p.failed)
 		goto bad;
 	e->nvars = (size_t)p.nslots;
@@ -5236,7 +5390,7 @@ eval(struct mlog_expr *e, const struct mlog_jdoc *doc, struct vec *out)
 	arena_reset(&c->ar);
 	c->failed = 0;
 	c->err[0] = '\0';
-	c->depth = 0;
+	c->depth = c->walk = 0;
 	c->sblen = 0;
 	if (doc->p[0] == '{') {
 		root.t = T_OBJ;

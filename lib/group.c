@@ -74,10 +74,10 @@ mlog_member_join(struct mlog_log *log, const char *group)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(m->id, sizeof(m->id), "%s.%ld", host, (long)getpid());
-	snprintf(tmp, sizeof(tmp), "members/.%s", m->id);
+	snprintf(line, sizeof(line), "members/.%s", m->id);
 	if ((mkdirat(m->gfd, "members", 0777) < 0 && errno != EEXIST) ||
-	    (m->memfd = openat(m->gfd, tmp, O_RDWR | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0 ||
+	    (m->memfd = tmp_open(m->gfd, line, O_RDWR, tmp,
+	    sizeof(tmp))) < 0 ||
 	    lock_nb(m->memfd, LOCK_EX) < 0)
 		goto fail;
 	n = snprintf(line, sizeof(line), "%s %lld\n", m->id,
@@ -90,7 +90,8 @@ mlog_member_join(struct mlog_log *log, const char *group)
 	return m;
 fail:
 	saved = errno;
-	unlinkat(m->gfd, tmp, 0);
+	if (m->memfd >= 0)
+		unlinkat(m->gfd, tmp, 0);
 	mlog_member_leave(m);
 	errno = saved;
 	return NULL;
@@ -111,7 +112,7 @@ members_at(int gfd, const char *self, char **ids, size_t *idlen)
 	*ids = NULL;
 	*idlen = 0;
 	if ((dfd = openat(gfd, "members", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
+	    O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return 0;
 	if ((dir = fdopendir(dfd)) == NULL) {
 		close(dfd);
@@ -423,7 +424,7 @@ mlog_group_delete(struct mlog_log *log, const char *group)
 	if ((gfd = group_dir(log, group)) < 0)
 		return -1;
 	if ((dfd = openat(gfd, "members", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
+	    O_CLOEXEC | O_NOFOLLOW)) >= 0) {
 		if ((dir = fdopendir(dfd)) == NULL)
 			close(dfd);
 		else {

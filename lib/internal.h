@@ -148,6 +148,12 @@ int	trim_locked(struct mlog_log *, uint32_t pn,
 int	write_all(int fd, const void *buf, size_t len);
 /* pwrite(2) all of buf at off, again after a short count or EINTR. */
 int	pwrite_all(int fd, const void *buf, size_t len, off_t off);
+/* Create dirfd/NAME.tmp.XXXXXX (flags: O_WRONLY or O_RDWR, maybe O_APPEND)
+ * for a rename over NAME: six random characters and O_EXCL | O_NOFOLLOW,
+ * so a file or link planted under a name known in advance is never written
+ * through.  The name goes to tmp (offsets.c). */
+int	tmp_open(int dirfd, const char *name, int flags, char *tmp,
+	    size_t len);
 /* Replace dirfd/name with text atomically: temporary file, fsync, rename,
  * fsync of the directory (offsets.c). */
 int	replace_file(int dirfd, const char *name, const char *text,

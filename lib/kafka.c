@@ -284,7 +284,7 @@ mlog_kafka_props_file(struct mlog_kafka_props *ps, const char *path)
 	ssize_t n;
 	int saved;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = fopen(path, "re")) == NULL)
 		return fail(errno, "%s: %s", path, strerror(errno));
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		lineno++;

@@ -168,9 +168,8 @@ meta_create(struct mlog_log *log, const struct mlog_log_opts *opts)
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "retain-bytes %llu\n",
 		    (unsigned long long)opts->retain_bytes);
-	snprintf(tmp, sizeof(tmp), "meta.tmp.%ld", (long)getpid());
-	if ((fd = openat(log->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(log->dirfd, "meta", O_WRONLY, tmp,
+	    sizeof(tmp))) < 0)
 		return -1;
 	if (write_all(fd, text, (size_t)len) < 0 || fsync(fd) < 0) {
 		close(fd);
@@ -269,6 +268,25 @@ fail:
 	saved = errno;
 	mlog_log_close(log);
 	errno = saved;
+	return NULL;
+}
+
+const char *
+mlog_log_exposure(const char *path)
+{
+	struct stat st;
+	int all, other;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	all = (st.st_mode & S_IWOTH) != 0;
+	other = st.st_uid != geteuid() && st.st_uid != 0;
+	if (all && other)
+		return "is owned by another user and writable by every user";
+	if (all)
+		return "is writable by every user";
+	if (other)
+		return "is owned by another user";
 	return NULL;
 }
 

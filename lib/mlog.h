@@ -108,6 +108,11 @@ struct mlog_log {
 struct mlog_log *mlog_log_open(const char *path, int create,
 		    const struct mlog_log_opts *opts);
 void		mlog_log_close(struct mlog_log *);
+/* Why the log directory at path is open to other users, for a warning, or
+ * NULL: writable by every user (even with the sticky bit: another user
+ * could make the names the log has yet to make, such as groups/G), or
+ * owned by a user other than the caller and root. */
+const char	*mlog_log_exposure(const char *path);
 /* The start offset retention persisted for a partition (pN/start), 0 when
  * none was: records below it are deleted even where their segment is still
  * there.  The partition's first offset is the larger of it and the first
@@ -220,7 +225,7 @@ void		mlog_watch_close(struct mlog_watch *);
 
 /* What mlog_group_name_valid() refuses, for error messages. */
 #define MLOG_GROUP_NAME_RULES \
-	"empty, starting with '.', or with '/' or control characters"
+	"empty, over 200 bytes, starting with '.', or with '/' or control characters"
 int		mlog_group_name_valid(const char *name);
 /* A position store: a consumer group of a log (LOG/groups/NAME/offsets) or
  * a user's offset file.  offs has log->partitions slots, MLOG_OFFSET_NONE

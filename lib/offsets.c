@@ -199,18 +199,34 @@ mlog_offsets_times(const struct mlog_offsets *o, int pending, int64_t *times,
 }
 
 int
+tmp_open(int dirfd, const char *name, int flags, char *tmp, size_t len)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t n, i;
+	int fd, tries;
+
+	if ((n = (size_t)snprintf(tmp, len, "%s.tmp.XXXXXX", name)) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		for (i = n - 6; i < n; i++)
+			tmp[i] = set[arc4random_uniform(sizeof(set) - 1)];
+		if ((fd = openat(dirfd, tmp, flags | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0666)) >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int
 replace_file(int dirfd, const char *name, const char *text, size_t len)
 {
 	char tmp[PATH_MAX];
 	int fd, saved;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name,
-	    (long)getpid()) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(dirfd, name, O_WRONLY, tmp, sizeof(tmp))) < 0)
 		return -1;
 	if (write_all(fd, text, len) < 0 || fsync(fd) < 0)
 		goto fail;

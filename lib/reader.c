@@ -455,7 +455,7 @@ int
 mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 {
 	struct stat st;
-	uint64_t nbase, from;
+	uint64_t nbase, from, at;
 	size_t need, want;
 	ssize_t n;
 	int rc;
@@ -523,6 +523,16 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 		if (r->len == r->off && map_sealed(r))
 			continue;
 		want = r->readsz;
+		if (need > want) {
+			/* a length field is believed as far as the file goes:
+			 * a hostile one makes no allocation */
+			if (fstat(r->segfd, &st) < 0)
+				return -1;
+			at = r->fpos + r->off;
+			if ((uint64_t)st.st_size < at + need)
+				need = (uint64_t)st.st_size > at ?
+				    (size_t)((uint64_t)st.st_size - at) : 0;
+		}
 		if (reserve(r, need > want ? need : want) < 0)
 			return -1;
 		n = pread(r->segfd, r->buf + r->len, r->cap - r->len,
@@ -590,9 +600,8 @@ index_rebuild(struct mlog_reader *r, uint64_t base, uint64_t size)
 	int fd;
 
 	mlog_segment_name(name, sizeof(name), base, "idx");
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
-	if ((fd = openat(r->partfd, tmp, O_RDWR | O_CREAT | O_TRUNC |
-	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666)) < 0)
+	if ((fd = tmp_open(r->partfd, name, O_RDWR | O_APPEND, tmp,
+	    sizeof(tmp))) < 0)
 		return -1;
 	idx_header(hdr, base);
 	seg_scan_init(&s, base);

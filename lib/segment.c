@@ -19,6 +19,8 @@
  *	pN/compact.swap	text: the segments a compaction is swapping in and
  *			out, while it does (see compact.c)
  *	groups/G/	consumer group G: offsets, offsets.pending
+ *	NAME.tmp.XXXXXX	a file being replaced atomically: six random
+ *			characters, created O_EXCL, renamed over NAME
  *
  * All integers are little-endian.  A segment starts with a 24-byte header:
  * 8 magic bytes, the u64 base offset and the i64 time the segment was

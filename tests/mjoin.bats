@@ -1264,7 +1264,7 @@ EOF
 		run --separate-stderr mjoin --on .k --right R --time .t --within 1s -g "$g" left
 		assert_failure 2
 		assert_output ''
-		assert_equal "$stderr" "mjoin: --group: invalid name (empty, starting with '.', or with '/' or control characters): $g"
+		assert_equal "$stderr" "mjoin: --group: invalid name (empty, over 200 bytes, starting with '.', or with '/' or control characters): $g"
 	done
 	[ ! -e R/groups/a ]
 }

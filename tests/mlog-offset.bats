@@ -192,7 +192,7 @@ setup_group() {
 	assert_line -n 0 'mlog-offset: -b, -e, -o, -t, -d, -s and -x go with reset'
 	run mlog-offset -g ../x L
 	assert_failure 2
-	assert_line -n 0 "mlog-offset: --group: invalid name (empty, starting with '.', or with '/' or control characters): ../x"
+	assert_line -n 0 "mlog-offset: --group: invalid name (empty, over 200 bytes, starting with '.', or with '/' or control characters): ../x"
 	run mlog-offset -p 7 -g g L
 	assert_failure 2
 	assert_output 'mlog-offset: --partition: 7 is out of range (the log has 2 partitions)'

@@ -366,11 +366,17 @@ timed() {
 
 @test "mlog-tail: an invalid group name is a usage error" {
 	echo x | mlog-append L
-	for g in '' .. a/b .hidden $'tab\tname'; do
+	long=$(printf '%0201d' 0)
+	for g in '' . .. a/b / .hidden $'tab\tname' $'del\177' "$long"; do
 		run mlog-tail -g "$g" L
 		assert_failure 2
-		assert_line -n 0 "mlog-tail: --group: invalid name (empty, starting with '.', or with '/' or control characters): $g"
+		assert_line -n 0 "mlog-tail: --group: invalid name (empty, over 200 bytes, starting with '.', or with '/' or control characters): $g"
 	done
+	[ ! -e L/groups ]
+	run mlog-tail -g "${long%0}" -c 1 L
+	assert_success
+	assert_output x
+	[ -d "L/groups/${long%0}" ]
 }
 
 @test "mlog-tail: a group behind the log start resumes at the start and says how much it missed" {

@@ -374,6 +374,62 @@ mmap:   {a: frob}
 mmap:       ^"
 }
 
+@test "mmap: an expression nested too deeply is a syntax error, not a stack overflow" {
+	for n in '[ ]' '( )' '{a: }' '"\\( )"' '- '; do
+		set -- $n
+		nested 100000 "$1" "${2-}" 1 >prog
+		run mmap -f prog </dev/null
+		assert_failure 2
+		assert_line -n 0 --regexp '^mmap: syntax error at line 1, column [0-9]+: expression nested too deeply$'
+	done
+	nested 60 '[' ']' 1 >prog
+	run mmap -c -f prog <<<'{}'
+	assert_success
+}
+
+@test "mmap: a chain of more than 500 operations is a syntax error; a long ',' list is not" {
+	awk 'BEGIN { printf "1"; for (i = 0; i < 100000; i++) printf " + 1"; print "" }' >prog
+	run mmap -f prog </dev/null
+	assert_failure 2
+	assert_line -n 0 --regexp '^mmap: syntax error at line 1, column [0-9]+: expression too deep \(more than 500 operations within one another\)$'
+	awk 'BEGIN { printf "1"; for (i = 0; i < 499; i++) printf " + 1"; print "" }' >prog
+	run mmap -f prog <<<'{}'
+	assert_success
+	assert_output 500
+	awk 'BEGIN { printf "[1"; for (i = 0; i < 100000; i++) printf ", 1"; print "] | length" }' >prog
+	run mmap -f prog <<<'{}'
+	assert_success
+	assert_output 100001
+}
+
+@test "mmap: comparing or flattening a value nested deeper than 512 levels is an error" {
+	run --separate-stderr mmap 'reduce range(100000) as $i (null; [.]) | . == .' <<<'{}'
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at line 1: value nested too deeply to compare (more than 512 levels)'
+	run --separate-stderr mmap 'reduce range(100000) as $i (null; [.]) | flatten' <<<'{}'
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at line 1: value nested too deeply to flatten (more than 512 levels)'
+	run --separate-stderr mmap 'reduce range(100000) as $i (null; {a: .}) | . * .' <<<'{}'
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at line 1: value nested too deeply to merge (more than 512 levels)'
+	run --separate-stderr mmap 'reduce range(100000) as $i (null; [.]) | inside(.)' <<<'{}'
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at line 1: value nested too deeply to compare (more than 512 levels)'
+	run mmap 'reduce range(500) as $i (null; [.]) | . == .' <<<'{}'
+	assert_success
+	assert_output true
+}
+
+@test "mmap: an evaluation that would take more than 256 MiB is an error for its record" {
+	printf '%s\n' '{"n":1e9}' '{"n":3}' >in
+	run --separate-stderr mmap -c '[range(.n)] | length' in
+	assert_success
+	assert_output 3
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at in:1: out of memory (an evaluation may use 256 MiB)'
+	run --separate-stderr mmap '"x" * 1e12' <<<'{}'
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'mmap: 1 record raised an error; first at line 1: string repetition too long'
+}
+
 # --- errors and bad input ----------------------------------------------------
 
 @test "mmap: an error in the middle of a record keeps the outputs before it, and is counted" {
