@@ -786,13 +786,13 @@ swapped_in(int partfd, uint64_t base, uint64_t size)
 	if ((fd = openat(partfd, name, O_RDONLY | O_CLOEXEC |
 	    O_NOFOLLOW)) < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || ((ok = (uint64_t)st.st_size == size) &&
-	    (ok = pread_exact(fd, hdr, sizeof(hdr), 0) == 0) == 0 &&
-	    errno != EBADMSG)) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	ok = (uint64_t)st.st_size == size;
+	if (ok && pread_exact(fd, hdr, sizeof(hdr), 0) < 0) {
+		if (errno != EBADMSG)
+			goto fail;	/* a read error is not damage */
+		ok = 0;
 	}
 	ok = ok && seg_header_check(hdr, base, &created, &compacted) == 0 &&
 	    compacted;
@@ -800,6 +800,11 @@ swapped_in(int partfd, uint64_t base, uint64_t size)
 	if (!ok)
 		errno = EBADMSG;
 	return ok ? 0 : -1;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 static int

@@ -210,6 +210,22 @@ fail(struct ctx *c, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * One level deeper into a value for the walks that recurse over it (compare,
+ * contain, merge, flatten): an error past the nesting output allows, as
+ * reduce can build deeper values and the walk would overflow the stack.
+ * The caller steps back with c->walk--.
+ */
+static int
+walk_in(struct ctx *c, const char *what)
+{
+	if (c->walk >= MLOG_JSON_MAXDEPTH)
+		return fail(c, "value nested too deeply to %s (more than %d "
+		    "levels)", what, MLOG_JSON_MAXDEPTH);
+	c->walk++;
+	return 0;
+}
+
 static int
 nomem(struct ctx *c)
 {
@@ -913,17 +929,14 @@ cmp_in(struct ctx *c, const struct val *a, const struct val *b, int *r)
 	}
 }
 
-/* cmp_in(), but an error past the nesting output allows: reduce can build
- * deeper values, and the walk would overflow the stack. */
+/* cmp_in() one level deeper (walk_in). */
 static int
 cmp(struct ctx *c, const struct val *a, const struct val *b, int *r)
 {
 	int rc;
 
-	if (c->walk >= MLOG_JSON_MAXDEPTH)
-		return fail(c, "value nested too deeply to compare (more "
-		    "than %d levels)", MLOG_JSON_MAXDEPTH);
-	c->walk++;
+	if (walk_in(c, "compare") < 0)
+		return -1;
 	rc = cmp_in(c, a, b, r);
 	c->walk--;
 	return rc;
@@ -2665,18 +2678,15 @@ obj_merge_in(struct ctx *c, const struct val *a, const struct val *b, int deep,
 	return 0;
 }
 
-/* obj_merge_in(), but an error past the nesting output allows: reduce can build
- * deeper values, and the walk would overflow the stack. */
+/* obj_merge_in() one level deeper (walk_in). */
 static int
 obj_merge(struct ctx *c, const struct val *a, const struct val *b, int deep,
     struct val *out)
 {
 	int rc;
 
-	if (c->walk >= MLOG_JSON_MAXDEPTH)
-		return fail(c, "value nested too deeply to merge (more "
-		    "than %d levels)", MLOG_JSON_MAXDEPTH);
-	c->walk++;
+	if (walk_in(c, "merge") < 0)
+		return -1;
 	rc = obj_merge_in(c, a, b, deep, out);
 	c->walk--;
 	return rc;
@@ -3769,17 +3779,14 @@ contains_in(struct ctx *c, const struct val *a, const struct val *b, int *r)
 	    describe(c, a), describe(c, b));
 }
 
-/* contains_in(), but an error past the nesting output allows: reduce can build
- * deeper values, and the walk would overflow the stack. */
+/* contains_in() one level deeper (walk_in). */
 static int
 contains(struct ctx *c, const struct val *a, const struct val *b, int *r)
 {
 	int rc;
 
-	if (c->walk >= MLOG_JSON_MAXDEPTH)
-		return fail(c, "value nested too deeply to compare (more "
-		    "than %d levels)", MLOG_JSON_MAXDEPTH);
-	c->walk++;
+	if (walk_in(c, "compare") < 0)
+		return -1;
 	rc = contains_in(c, a, b, r);
 	c->walk--;
 	return rc;
@@ -3884,17 +3891,14 @@ flatten_in(struct ctx *c, const struct val *a, double depth, struct vec *acc)
 	return 0;
 }
 
-/* flatten_in(), but an error past the nesting output allows: reduce can build
- * deeper values, and the walk would overflow the stack. */
+/* flatten_in() one level deeper (walk_in). */
 static int
 flatten(struct ctx *c, const struct val *a, double depth, struct vec *acc)
 {
 	int rc;
 
-	if (c->walk >= MLOG_JSON_MAXDEPTH)
-		return fail(c, "value nested too deeply to flatten (more "
-		    "than %d levels)", MLOG_JSON_MAXDEPTH);
-	c->walk++;
+	if (walk_in(c, "flatten") < 0)
+		return -1;
 	rc = flatten_in(c, a, depth, acc);
 	c->walk--;
 	return rc;

@@ -29,15 +29,6 @@ appended() {
 # What an appender says when it cuts the tail a killed one left.
 cut_re='^mlog-append: log: partition 0: cut a torn tail of [0-9]+ bytes \(1 incomplete record\) at byte [0-9]+ of segment [0-9]{20}$'
 
-# faulty SPEC CMD...: run CMD with the fault SPEC injected (faultinject.c).
-faulty() {
-	local spec=$1
-	shift
-	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
-	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	    "$@"
-}
-
 # expected OFFSETS...: for each file of printed offsets (named X.NAME, the
 # input from gen NAME), the records those offsets must hold, in dump's
 # format.  A last line without its newline was cut by a kill: it is not a

@@ -19,24 +19,12 @@
 load test_helper
 bats_require_minimum_version 1.5.0
 
-# faulty SPEC CMD...: run CMD (a command or function) with the fault SPEC.
-faulty() {
-	local spec=$1
-	shift
-	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
-	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	    "$@"
-}
-
 # count CMD...: run CMD without faults, counting its calls into CALLS.
 declare -gA CALLS
 count() {
 	local k v
 	rm -f "$BATS_TEST_TMPDIR/calls"
-	MLOG_FAULT_COUNT=$BATS_TEST_TMPDIR/calls \
-	    LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
-	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	    "$@"
+	MLOG_FAULT_COUNT=$BATS_TEST_TMPDIR/calls faulty "" "$@"
 	set -- $(head -n 1 "$BATS_TEST_TMPDIR/calls")
 	while [ $# -ge 2 ]; do
 		CALLS[$1]=$2

@@ -385,15 +385,6 @@ deleted 2 segments, 2028 bytes"
 	assert_line -n -1 '29999 line 29999'
 }
 
-# faulty SPEC CMD...: run CMD with the fault SPEC injected (faultinject.c).
-faulty() {
-	local spec=$1
-	shift
-	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
-	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	    "$@"
-}
-
 @test "mlog-trim: a failure to persist the start is an error and deletes nothing" {
 	recs 100 | mlog-append -J -s 1K L
 	run faulty rename:1:EIO mlog-trim -r 10 L

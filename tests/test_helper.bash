@@ -73,3 +73,13 @@ teardown() {
 positions() {
 	cut -d' ' -f1,2 "$1"
 }
+
+# faulty SPEC CMD...: run CMD (a command or a function) with the faults
+# SPEC injected by tests/helpers/faultinject.c (MLOG_FAULT).
+faulty() {
+	local spec=$1
+	shift
+	MLOG_FAULT=$spec LD_PRELOAD=$MLOG_HELPERS/faultinject.so \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    "$@"
+}
