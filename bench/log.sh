@@ -85,6 +85,12 @@ ap_c=$(med "$res/append-pipe.json" 1)
 rlog=$data/read.log
 rm -rf "$rlog"
 "$bin/mlog-append" --fsync=never "$rlog" < "$file"
+# the same records in partition 1 of 2: a follower merges them with an idle
+# partition 0, which it polls once per record (built first, so that its
+# directories are seconds old, as an idle partition's are)
+ilog=$data/idle.log
+rm -rf "$ilog"
+"$bin/mlog-append" --fsync=never -P 2 -p 1 "$ilog" < "$file"
 "$bin/mlog-tail" -o beginning -e "$rlog" | cmp -s - "$file" ||
 	die "mlog-tail -e $rlog does not reproduce $file"
 log "read: $records records into /dev/null and into a pipe"
@@ -102,6 +108,16 @@ hf --warmup 2 --runs "$runs" \
 	"'$bin/mlog-tail' -o beginning -e '$rlog' | cat > /dev/null" \
 	-n "cat | cat > /dev/null" \
 	"cat '$file' | cat > /dev/null"
+log "follow: $records records, from one partition and from one of two"
+hf --warmup 2 --runs "$runs" \
+	--export-json "$res/read-idle.json" \
+	--export-markdown "$res/read-idle.md" \
+	-n "mlog-tail -f -c N, partition 1 of 2 > /dev/null" \
+	"'$bin/mlog-tail' -f -c $records '$ilog' > /dev/null" \
+	-n "mlog-tail -f -c N, 1 partition > /dev/null" \
+	"'$bin/mlog-tail' -f -c $records '$rlog' > /dev/null"
+ri_m=$(med "$res/read-idle.json" 0)
+ri_1=$(med "$res/read-idle.json" 1)
 rn_m=$(med "$res/read-null.json" 0)
 rn_c=$(med "$res/read-null.json" 1)
 rp_m=$(med "$res/read-pipe.json" 0)
@@ -195,6 +211,7 @@ a_ratio=$(calc "$a_c / $a_m")
 ap_ratio=$(calc "$ap_c / $ap_m")
 rn_ratio=$(calc "$rn_c / $rn_m")
 rp_ratio=$(calc "$rp_c / $rp_m")
+ri_ratio=$(calc "$rn_c / $ri_m")
 
 heading "mlog benchmark"
 cat <<EOF
@@ -208,6 +225,7 @@ cat <<EOF
 | append $records records from a pipe | $(mbs "$ap_m") MB/s ($(ms "$ap_m" 0) ms) | cat \\| cat > file: $(mbs "$ap_c") MB/s ($(ms "$ap_c" 0) ms) | $ap_ratio | |
 | read all into /dev/null | $(mbs "$rn_m") MB/s ($(ms "$rn_m" 0) ms) | cat: $(mbs "$rn_c") MB/s ($(ms "$rn_c" 0) ms) | $rn_ratio | >= 0.70 $(verdict "$rn_ratio >= 0.7") |
 | read all through a pipe into cat | $(mbs "$rp_m") MB/s ($(ms "$rp_m" 0) ms) | cat \\| cat: $(mbs "$rp_c") MB/s ($(ms "$rp_c" 0) ms) | $rp_ratio | >= 0.70 $(verdict "$rp_ratio >= 0.7") |
+| follow (-f) all, partition 1 of 2 (0 idle) | $(mbs "$ri_m") MB/s ($(ms "$ri_m" 0) ms); one partition: $(mbs "$ri_1") MB/s | cat: $(mbs "$rn_c") MB/s ($(ms "$rn_c" 0) ms) | $ri_ratio | |
 | seek to offset, $targets targets (median / slowest) | $(ms "$so_med") / $(ms "$so_max") ms | | | < 5 ms $(verdict "$so_max < 0.005") |
 | seek to time, $targets targets (median / slowest) | $(ms "$st_med") / $(ms "$st_max") ms | | | < 5 ms $(verdict "$st_max < 0.005") |
 | last record | mlog-tail -n 1: $(ms "$sl_m") ms | tail -n 1: $(ms "$sl_t") ms | $(calc "$sl_t / $sl_m") | |
@@ -222,6 +240,8 @@ Commands (D = bench/data, B = binaries copied from ${MLOG_BIN:-bin}):
   in front of both, \`cat > D/append.out\` as the other tool
 - read: \`B/mlog-tail -o beginning -e D/read.log > /dev/null\` vs
   \`cat D/records-$records.jsonl > /dev/null\`; the same with \`| cat > /dev/null\`
+- follow: \`B/mlog-tail -f -c $records D/idle.log > /dev/null\` (\`-P 2 -p 1\`: every
+  record in partition 1) and the same on D/read.log, vs cat as above
 - seek: \`B/mlog-tail -o N -c 1 D/seek-$seek_records.log\` and
   \`B/mlog-tail -o @MS -c 1 D/seek-$seek_records.log\` (hyperfine -N, whole process,
   N and MS random, seed $seed); last record: \`B/mlog-tail -n 1\` vs

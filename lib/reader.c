@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -47,12 +48,21 @@ struct mlog_reader {
 	size_t		 maplen;	/* buf maps a sealed segment when > 0 */
 	int		 compacted;	/* the current segment has gaps */
 	uint64_t	 logstart;	/* pN/start at the last listing */
+	int		 listed;	/* segs may serve again (refresh) */
+	int64_t		 listmtime;	/* the directory's mtime then, ns */
+	int64_t		 listedat;	/* when the listing began, ns */
+	int		 nonext;	/* next_segment found none for: */
+	uint64_t	 nonext_base, nonext_want;
+	int64_t		 recheck;	/* when unchanged() last looked, ns */
 	mlog_gap_fn	 gapfn;
 	void		*gaparg;
 };
 
 #define VERIFY_AHEAD	48	/* records whose CRCs are checked together */
 #define OPEN_TRIES	16	/* listings tried when segments vanish */
+#define LIST_SETTLED	2000000000LL	/* ns: see refresh() */
+#define LIST_TTL	1000000000LL
+#define LIST_RECHECK	1000000LL	/* ns: see unchanged() */
 
 /* Back to reading through the heap buffer. */
 static void
@@ -145,17 +155,72 @@ mlog_reader_close(struct mlog_reader *r)
 }
 
 /*
+ * Does the last listing still hold (see refresh)?  1 or 0, with the time
+ * and the directory's mtime in ns; -1 on an error.
+ */
+static int
+current(struct mlog_reader *r, int64_t *t, int64_t *mt)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (fstat(r->partfd, &st) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return -1;
+	*t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	*mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return r->listed && *mt == r->listmtime && *t - r->listedat <
+	    LIST_TTL && r->listedat - *mt >= LIST_SETTLED;
+}
+
+/*
+ * Is the answer the last listing gave (no segment at all, or none after
+ * this one) still the answer?  A directory checked less than LIST_RECHECK
+ * ago is taken as it was: a segment made since then is seen at a later
+ * poll, as it would be had it been made a moment later.  Saves a system
+ * call per record of the other partitions in a merge.
+ */
+static int
+unchanged(struct mlog_reader *r)
+{
+	struct timespec now;
+	int64_t t, mt, m;
+
+	if (!r->listed || clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	m = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	if (r->recheck != 0 && m - r->recheck < LIST_RECHECK)
+		return 1;
+	if (current(r, &t, &mt) != 1)
+		return 0;
+	r->recheck = m;
+	return 1;
+}
+
+/*
  * List the segments, leaving out those wholly below the start offset that
  * retention persisted (a trim that stopped before deleting them).  An
  * unreadable start file is mlog-check's business: reading what is there
  * loses nothing.
+ *
+ * A reader at the end of its partition asks again at every poll, and a
+ * merge polls an idle partition once per record of the others: the last
+ * listing serves again while the directory's mtime is unchanged (segments
+ * come and go, and pN/start is replaced, by entries made, renamed and
+ * removed).  Only a listing begun LIST_SETTLED after that mtime is trusted,
+ * as a change in the same tick of a coarse file system clock (a second on
+ * some) would leave the mtime as it was; and any listing is redone after
+ * LIST_TTL, which bounds what a clock that lies could cost.
  */
 static int
 refresh(struct mlog_reader *r)
 {
 	uint64_t *v, start;
 	size_t n, skip = 0;
+	int64_t t, mt;
 
+	if ((r->listed = current(r, &t, &mt)) != 0)
+		return r->listed < 0 ? -1 : 0;
 	if (mlog_log_segments(r->partfd, &v, &n) < 0)
 		return -1;
 	if (mlog_log_start(r->partfd, &start) < 0)
@@ -168,7 +233,18 @@ refresh(struct mlog_reader *r)
 	r->segs = v;
 	r->nsegs = n - skip;
 	r->logstart = start;
+	r->listed = 1;
+	r->listmtime = mt;
+	r->listedat = t;
 	return 0;
+}
+
+/* List again whatever the directory says: a listed segment is gone. */
+static int
+relist(struct mlog_reader *r)
+{
+	r->listed = 0;
+	return refresh(r);
 }
 
 void
@@ -250,6 +326,12 @@ next_segment(struct mlog_reader *r, uint64_t *base, uint64_t *from)
 	size_t i, k;
 	int pass;
 
+	/* the same question on the same listing: the same answer */
+	if (r->nonext && r->nonext_base == r->base && r->nonext_want == want &&
+	    unchanged(r))
+		return 0;
+	r->nonext = 0;
+	r->recheck = 0;
 	for (pass = 0; pass < 2; pass++) {
 		if (refresh(r) < 0)
 			return -1;
@@ -262,8 +344,12 @@ next_segment(struct mlog_reader *r, uint64_t *base, uint64_t *from)
 		}
 		for (i = 0; i < r->nsegs && r->segs[i] <= r->base; i++)
 			;
-		if (i == r->nsegs)
+		if (i == r->nsegs) {
+			r->nonext = r->listed;
+			r->nonext_base = r->base;
+			r->nonext_want = want;
 			return 0;
+		}
 		*base = *from = r->segs[i];
 	}
 	return 1;
@@ -419,13 +505,13 @@ start(struct mlog_reader *r)
 {
 	int tries = 0;
 
-	if (r->nsegs == 0 && refresh(r) < 0)
+	if (r->nsegs == 0 && !unchanged(r) && refresh(r) < 0)
 		return -1;
 	if (r->nsegs == 0)
 		return 0;
 	while (open_segment(r, r->segs[0], MLOG_SEG_HDR) < 0) {
 		/* removed since the listing (mlog-compact, mlog-trim) */
-		if (errno != ENOENT || ++tries == OPEN_TRIES || refresh(r) < 0)
+		if (errno != ENOENT || ++tries == OPEN_TRIES || relist(r) < 0)
 			return -1;
 		if (r->nsegs == 0)
 			return 0;
@@ -516,8 +602,11 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 			    gap_before(r, nbase) < 0)
 				return -1;
 			/* ENOENT: removed since the listing; look again */
-			if (enter(r, nbase, from) < 0 && errno != ENOENT)
-				return -1;
+			if (enter(r, nbase, from) < 0) {
+				if (errno != ENOENT)
+					return -1;
+				r->listed = 0;
+			}
 			continue;
 		}
 		if (r->len == r->off && map_sealed(r))
@@ -569,8 +658,11 @@ mlog_reader_next(struct mlog_reader *r, struct mlog_record *rec)
 		if (nbase == from && nbase > r->base &&
 		    gap_before(r, nbase) < 0)
 			return -1;
-		if (enter(r, nbase, from) < 0 && errno != ENOENT)
-			return -1;
+		if (enter(r, nbase, from) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			r->listed = 0;
+		}
 	}
 }
 
@@ -702,8 +794,10 @@ again:
 		;
 	if (open_index(r, r->segs[i - 1], &idxfd, &size) < 0) {
 		/* removed since the listing (mlog-compact, mlog-trim) */
-		if (errno == ENOENT && ++tries < OPEN_TRIES)
+		if (errno == ENOENT && ++tries < OPEN_TRIES) {
+			r->listed = 0;
 			goto again;
+		}
 		return -1;
 	}
 	rc = idx_find_offset(idxfd, r->base, off, size, &e);
@@ -741,8 +835,10 @@ again:
 	r->mints = ts;
 	for (i = 0; i < r->nsegs; i++) {
 		if (open_index(r, r->segs[i], &idxfd, &size) < 0) {
-			if (errno == ENOENT && ++tries < OPEN_TRIES)
+			if (errno == ENOENT && ++tries < OPEN_TRIES) {
+				r->listed = 0;
 				goto again;
+			}
 			return -1;
 		}
 		rc = segment_scan(r, idxfd, size, &s);

@@ -192,6 +192,37 @@ timed() {
 	assert_output "$(seq 1 600 | md5sum)"
 }
 
+# A directory unchanged for long: the reader keeps its listing of the
+# segments and asks again only when the directory changes.
+@test "mlog-tail: -f on partitions idle for long sees the segments and the trims that follow" {
+	local d
+	mlog-append -P 2 -s 1K L </dev/null
+	seq 1 50 | mlog-append -p 1 L
+	for d in L/p0 L/p1; do
+		touch -d '-1 hour' "$d"
+	done
+	mlog-tail -f -F '%p %o %s\n' L >out 3>&- &
+	pid=$!
+	wait_for lines_in out 50
+	# partition 0 rolls from nothing to many segments; partition 1 rolls
+	seq 51 400 | mlog-append -p 0 L
+	seq 401 700 | mlog-append -p 1 L
+	wait_for lines_in out 700
+	# then goes quiet long enough for the listings to be trusted, and
+	# a trim removes the segments below: the reader goes on after them
+	for d in L/p0 L/p1; do
+		touch -d '-1 hour' "$d"
+	done
+	mlog-trim -q -r 100 L
+	seq 701 750 | mlog-append -p 0 L
+	wait_for lines_in out 750
+	kill "$pid"
+	run sh -c "cut -d' ' -f3 out | sort -n | md5sum"
+	assert_output "$(seq 1 750 | md5sum)"
+	# and in offset order per partition
+	awk '$1 in last && $2 != last[$1] + 1 { print; exit 1 } { last[$1] = $2 }' out
+}
+
 @test "mlog-tail: -f with -e or --until exits once every partition reached its stop" {
 	seq 1 3 | mlog-append -P 2 -p 0 L
 	run timeout 10 mlog-tail -f -e L
