@@ -170,14 +170,17 @@ int
 mlog_segment_parse_name(const char *name, const char *ext, uint64_t *base)
 {
 	uint64_t v = 0;
+	unsigned d;
 	int i;
 
 	for (i = 0; i < 20; i++) {
 		if (name[i] < '0' || name[i] > '9')
 			return -1;
-		if (v > (UINT64_MAX - 9) / 10)
+		d = (unsigned)(name[i] - '0');
+		if (v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return -1;
-		v = v * 10 + (uint64_t)(name[i] - '0');
+		v = v * 10 + d;
 	}
 	if (name[20] != '.' || strcmp(name + 21, ext) != 0)
 		return -1;

@@ -811,6 +811,28 @@ test_kafka_url(void)
 	mlog_kafka_props_free(&ps);
 }
 
+/* Segment names: 20 digits, every base offset up to UINT64_MAX. */
+static void
+test_segment_name(void)
+{
+	uint64_t b;
+
+	CHECK(mlog_segment_parse_name("00000000000000000042.log", "log",
+	    &b) == 0 && b == 42);
+	CHECK(mlog_segment_parse_name("18446744073709551610.log", "log",
+	    &b) == 0 && b == UINT64_MAX - 5);
+	CHECK(mlog_segment_parse_name("18446744073709551615.idx", "idx",
+	    &b) == 0 && b == UINT64_MAX);
+	CHECK(mlog_segment_parse_name("18446744073709551616.log", "log",
+	    &b) < 0);
+	CHECK(mlog_segment_parse_name("99999999999999999999.log", "log",
+	    &b) < 0);
+	CHECK(mlog_segment_parse_name("0000000000000000004.log", "log",
+	    &b) < 0);
+	CHECK(mlog_segment_parse_name("00000000000000000042.log", "idx",
+	    &b) < 0);
+}
+
 int
 main(void)
 {
@@ -825,6 +847,7 @@ main(void)
 	test_qsketch();
 	test_distinct();
 	test_kafka_url();
+	test_segment_name();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
