@@ -202,6 +202,26 @@ mlog_time_civil(int64_t t, int64_t f[7])
 	f[6] = secs % 1000000;
 }
 
+/*
+ * A plain decimal number at s: digits, maybe a point and more digits (no
+ * sign, exponent or hex, which strtold(3) would take too).  Returns the
+ * end, or NULL when s does not start with one.
+ */
+static char *
+decimal(const char *s, long double *v)
+{
+	size_t n = strspn(s, "0123456789");
+	char *end;
+
+	if (s[n] == '.')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	if (n == 0 || (n == 1 && *s == '.'))
+		return NULL;
+	errno = 0;
+	*v = strtold(s, &end);
+	return errno != 0 || end != s + n ? NULL : end;
+}
+
 /* An epoch number; the unit follows from the magnitude. */
 static int
 epoch(const char *s, int64_t *out)
@@ -209,11 +229,8 @@ epoch(const char *s, int64_t *out)
 	long double v;
 	char *end;
 
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtold(s, &end);
-	if (*end != '\0' || errno != 0 || v >= 9.2e18L)
+	if (!isdigit((unsigned char)*s) || (end = decimal(s, &v)) == NULL ||
+	    *end != '\0' || v >= 9.2e18L)
 		return -1;
 	if (v < 1e11L)
 		v *= 1e6L;		/* seconds */
@@ -240,11 +257,7 @@ mlog_duration_parse(const char *s, int64_t *out)
 	char *end;
 	size_t i;
 
-	if (!isdigit((unsigned char)*s) && *s != '.')
-		goto bad;
-	errno = 0;
-	v = strtold(s, &end);
-	if (errno != 0 || end == s)
+	if ((end = decimal(s, &v)) == NULL)
 		goto bad;
 	if (*end == '\0') {
 		v *= 1e6L;

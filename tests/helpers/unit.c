@@ -169,6 +169,17 @@ test_time(void)
 	CHECK(mlog_duration_parse("5 minutes", &t) == -1);
 	CHECK(mlog_duration_parse("-5s", &t) == -1);
 	CHECK(mlog_duration_parse("s", &t) == -1);
+	/* plain decimals only: strtold would take these too */
+	CHECK(mlog_duration_parse(".5s", &t) == 0 && t == 500000);
+	CHECK(mlog_duration_parse("2.s", &t) == 0 && t == 2000000);
+	CHECK(mlog_duration_parse("0x10s", &t) == -1);
+	CHECK(mlog_duration_parse("1e3s", &t) == -1);
+	CHECK(mlog_duration_parse(".s", &t) == -1);
+	CHECK(mlog_duration_parse("1.5.2s", &t) == -1);
+	CHECK(mlog_time_parse("0x65a0b1c0", now, &t) == -1);
+	CHECK(mlog_time_parse("1.7e9", now, &t) == -1);
+	CHECK(mlog_time_parse("1700000000.5", now, &t) == 0 &&
+	    t == 1700000000500000);
 }
 
 static void
