@@ -461,7 +461,10 @@ mlog_src_next(struct mlog_src *s, const unsigned char **line, size_t *len,
 			}
 			continue;
 		}
-		if (nl == NULL && s->len - s->off > s->maxrec) {
+		/* (a CR read without its LF yet may end a line that fits) */
+		if (nl == NULL && s->len - s->off > s->maxrec &&
+		    (s->len - s->off > s->maxrec + 1 ||
+		    s->buf[s->len - 1] != '\r')) {
 			/* over-long: report its head, skip the rest */
 			*line = s->buf + s->off;
 			*len = s->maxrec;

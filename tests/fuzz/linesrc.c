@@ -10,9 +10,9 @@
  * --infer, and the high four bits a small --max-record (0: 4096).  What must hold:
  *
  *  - the lines come back in order, byte for byte as in the file without
- *    their CR LF or LF, cut to --max-record and reported bad when longer
- *    (for the last line, when it is longer with its CR), blank ones
- *    skipped in JSON;
+ *    their CR LF or LF (or a last CR), cut to --max-record and reported
+ *    bad when longer, whatever the reads' boundaries, blank ones skipped
+ *    in JSON;
  *  - a good line's record is one JSON text the scanner accepts: an object
  *    for logfmt and regex, a string for text, the line itself for JSON;
  *    a bad line has a reason, which the bad-input policy counts;
@@ -59,7 +59,7 @@ expect(const uint8_t *p, size_t n, size_t *at, size_t maxrec,
 	*len = raw;
 	if (raw > 0 && (*line)[raw - 1] == '\r')
 		(*len)--;
-	*over = (nl != NULL ? *len : raw) > maxrec;
+	*over = *len > maxrec;
 	if (*over)
 		*len = maxrec;
 	return 1;
