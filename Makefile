@@ -24,7 +24,11 @@ SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null)
 RDKAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka 2>/dev/null)
 RDKAFKA_LIBS := $(shell pkg-config --libs rdkafka 2>/dev/null)
 ALL_CPPFLAGS = -D_GNU_SOURCE $(BSD_CFLAGS) $(PCRE_CFLAGS) $(SQLITE_CFLAGS) $(RDKAFKA_CFLAGS) -Ilib $(CPPFLAGS)
-LIBS = $(PCRE_LIBS) $(SQLITE_LIBS) $(RDKAFKA_LIBS) $(BSD_LIBS) -lm
+# The tools load librdkafka only for a kafka:// log (lib/rdk.h): they
+# include its header and do not link it.  dlopen() is in glibc's libc
+# from 2.34 on, in libdl before (libdl.a is an empty stub since).
+DL_LIBS ?= $(if $(filter Linux,$(shell uname -s)),-ldl)
+LIBS = $(PCRE_LIBS) $(SQLITE_LIBS) $(BSD_LIBS) $(DL_LIBS) -lm
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
@@ -52,7 +56,7 @@ BINS = $(PROGS:%=$(B)/%)
 
 all: $(LIBA) $(BINS)
 
-$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h lib/view.h lib/join.h
+$(O)/lib/%.o: lib/%.c lib/mlog.h lib/internal.h lib/expr.h lib/window.h lib/view.h lib/join.h lib/rdk.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -60,7 +64,7 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h lib/view.h lib/join.h
+$(O)/cmd/%.o: cmd/%.c lib/mlog.h lib/expr.h lib/window.h lib/view.h lib/join.h lib/rdk.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -70,7 +74,11 @@ $(B)/%: $(O)/cmd/%.o $(LIBA)
 
 $(O)/helpers/%: tests/helpers/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(HELPER_LIBS) $(LIBS)
+
+# kafka-mock runs librdkafka's mock cluster, which has no place in the table.
+HELPER_LIBS =
+$(O)/helpers/kafka-mock: HELPER_LIBS = $(RDKAFKA_LIBS)
 
 # A fuzz target with a main() that replays files (make test), and with
 # libFuzzer's (make fuzz, which builds everything with clang's -fsanitize=fuzzer-no-link).

@@ -17,9 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "mlog.h"
+#include "rdk.h"
 
 #define READ_SIZE	(1024 * 1024)
 #define BATCH_BYTES	(1024 * 1024)	/* all partitions together */

@@ -18,9 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "mlog.h"
+#include "rdk.h"
 
 #define COMMIT_EVERY_US	1000000	/* at most one commit a second, mid-run */
 #define BALANCE_EVERY_US 250000	/* group members look for work this often */

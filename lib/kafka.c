@@ -1,7 +1,8 @@
 /*
  * The kafka adapter: a log argument kafka://host:port[,host:port...]/topic
- * names a Kafka topic, reached through librdkafka.  This file parses those
- * URLs, builds librdkafka configurations from -X key=value pairs and
+ * names a Kafka topic, reached through librdkafka (loaded by the first
+ * mlog_kafka_open(), rdk.h).  This file parses those URLs, builds
+ * librdkafka configurations from -X key=value pairs and
  * properties files (never repeating the value of a secret in a message),
  * opens producer and consumer handles that know the topic's partitions,
  * and answers the questions the tools ask of a topic: watermarks, offsets
@@ -17,9 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "internal.h"
+#include "rdk.h"
 
 #define PREFIX		"kafka://"
 #define PREFIX_LEN	8
@@ -505,6 +505,12 @@ mlog_kafka_open(const char *url, const struct mlog_kafka_opts *o)
 
 	if (mlog_kafka_url_parse(url, &u) < 0)
 		return NULL;
+	if (mlog_rdk_load(lasterr, sizeof(lasterr)) < 0) {
+		saved = errno;
+		mlog_kafka_url_free(&u);
+		errno = saved;
+		return NULL;
+	}
 	if ((k = calloc(1, sizeof(*k))) == NULL ||
 	    (k->url = strdup(url)) == NULL) {
 		free(k);

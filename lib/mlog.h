@@ -594,8 +594,10 @@ int		mlog_kafka_option(struct mlog_kafka_props *, const char *opt,
  * partitioner=murmur2_random, message.timeout.ms = timeout; consumer:
  * no auto commit, end-of-partition events), then props, and fetches the topic's partition count
  * (ENOENT: no such topic; ETIMEDOUT: no broker answered in time; EINVAL:
- * a bad URL or property).  delivered, for a producer, is called for each
- * delivery report from rd_kafka_poll() and rd_kafka_flush(). */
+ * a bad URL or property; ELIBACC, or ENOSYS where there is none:
+ * librdkafka.so.1 could not be loaded, rdk.h).  delivered, for a
+ * producer, is called for each delivery report from rd_kafka_poll() and
+ * rd_kafka_flush(). */
 #define MLOG_KAFKA_PRODUCER	1
 #define MLOG_KAFKA_CONSUMER	2
 struct mlog_kafka_opts {

@@ -369,6 +369,37 @@ split() {
 	assert_line -n 0 'mlog-stat: --kafka-config: only for a kafka:// log'
 }
 
+@test "kafka: without librdkafka a kafka:// log is an error naming the package; a file log works" {
+	local t cmd lib=/nonexistent/librdkafka.so.1
+	export MLOG_RDKAFKA_LIB=$lib
+	for t in mlog-tail mlog-stat "mlog-offset -g G"; do
+		run $t kafka://h:1/t
+		assert_failure 1
+		cmd=${t%% *}
+		assert_output "$cmd: kafka://h:1/t: $lib: cannot open shared object file: No such file or directory (install librdkafka1)"
+	done
+	run mlog-append kafka://h:1/t <<<x
+	assert_failure 1
+	assert_output "mlog-append: kafka://h:1/t: $lib: cannot open shared object file: No such file or directory (install librdkafka1)"
+	# a malformed URL is still a usage error first
+	run mlog-tail kafka://h/t
+	assert_failure 2
+	# a library without librdkafka's functions
+	MLOG_RDKAFKA_LIB=libc.so.6 run mlog-tail kafka://h:1/t
+	assert_failure 1
+	assert_output 'mlog-tail: kafka://h:1/t: libc.so.6: no rd_kafka_assign (librdkafka 1.6 or later is needed)'
+	echo a | mlog-append L
+	run mlog-tail L
+	assert_success
+	assert_output a
+	run mlog-tail -g G L
+	assert_success
+	run mlog-offset -g G L
+	assert_success
+	run mlog-stat L
+	assert_success
+}
+
 @test "kafka: --partition beyond the topic is a usage error" {
 	run mlog-tail -p 3 "$(kurl 3)"
 	assert_failure 2
